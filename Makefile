@@ -1,0 +1,45 @@
+# nianbao — the two commands a new user needs:
+#   make demo   set everything up and render the bundled unit's report
+#   make test   set everything up and run the test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.nianbao-installed
+SYSTEM_STAMP := $(VENV)/.system-packages
+export GX_ANALYTICS_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup demo test lab lock clean system
+
+setup: $(STAMP)
+
+$(SYSTEM_STAMP): scripts/setup-system.sh
+	@mkdir -p $(VENV)
+	bash scripts/setup-system.sh
+	@touch $@
+
+system: $(SYSTEM_STAMP)
+
+$(STAMP): pyproject.toml requirements.lock $(SYSTEM_STAMP)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nianbao)" >/dev/null
+	@touch $@
+
+demo: setup
+	$(BIN)/nianbao run --unit zhungeer --year 2022
+	@echo "Open outputs/2022/zhungeer/report.html in a browser."
+
+test: setup
+	$(BIN)/python -m pytest
+
+lab: setup
+	$(BIN)/jupyter lab --no-browser notebooks/annual_report.ipynb
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v -E '^(nianbao|pip|setuptools|wheel)[= @]' > requirements.lock.new
+	@{ sed -n '1,2p' requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
+
+clean:
+	rm -rf outputs/*/ .pytest_cache

@@ -1,0 +1,67 @@
+"""Reading one table cell: a count or an amount, from the text an analyst typed.
+
+Nothing here repairs a value. Text that is not exactly a number of the cell's type is refused with
+a message saying what to write instead; a blank, "/", "—" or "无" is a *missing* value, never 0.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .form import Column
+
+MISSING_MARKERS = frozenset({"", "/", "／", "-", "—", "——", "–", "－", "无", "空", "null", "~", "n/a", "N/A"})
+_COUNT = re.compile(r"^[+-]?[0-9]+$")
+_AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
+_FULLWIDTH = re.compile(r"[０-９．，]")
+
+
+@dataclass(frozen=True)
+class CellIssue:
+    kind: str  # missing_value | not_a_number | not_integer | negative | too_many_decimals
+    message: str
+
+
+def decimals_of(text: str) -> int:
+    """Decimal places written, not counting trailing zeros (3197.19190 has 4)."""
+    if "." not in text:
+        return 0
+    return len(text.split(".", 1)[1].rstrip("0"))
+
+
+def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | None, CellIssue | None]:
+    """Return (value, None) or (None, issue). ``raw`` is the YAML value, ``text`` its source text."""
+    if raw is None or isinstance(raw, bool) or text.strip() in MISSING_MARKERS:
+        if isinstance(raw, bool):
+            return None, CellIssue("not_a_number", f"{text!r} 不是数字（YAML 把它读成了是/否）。请填写数字。")
+        shown = "空白" if raw is None or not text.strip() else repr(text.strip())
+        return None, CellIssue(
+            "missing_value",
+            f"{shown} 是缺失值，不是 0。没有发生的事项请填写 0；确实无法统计的，请先补齐数据再生成报告。",
+        )
+    s = text.strip()
+    if _FULLWIDTH.search(s):
+        return None, CellIssue("not_a_number", f"{s!r} 含全角数字或全角标点。请改用半角数字（如 57、3197.1919）。")
+    if "," in s:
+        return None, CellIssue("not_a_number", f"{s!r} 含千分位逗号。请直接写数字，不加逗号。")
+    if column.type == "count":
+        if _COUNT.match(s):
+            value = int(s)
+        elif _AMOUNT.match(s):
+            return None, CellIssue("not_integer", f"{s!r} 不是整数。件数、数量只能填写非负整数。")
+        else:
+            return None, CellIssue("not_a_number", f"{s!r} 不是件数。请填写非负整数；没有则填 0。")
+    else:
+        if not _AMOUNT.match(s):
+            return None, CellIssue("not_a_number", f"{s!r} 不是金额。请填写以万元为单位的数字，如 3197.1919；没有则填 0。")
+        places = decimals_of(s)
+        if places > column.decimals:
+            return None, CellIssue(
+                "too_many_decimals",
+                f"{s!r} 有 {places} 位小数，本栏最多 {column.decimals} 位（单位：万元）。请按原始统计填写，工具不会替您四舍五入。",
+            )
+        value = Decimal(s)
+    if value < 0:
+        return None, CellIssue("negative", f"{s!r} 是负数。本栏只能填写非负数。")
+    return value, None

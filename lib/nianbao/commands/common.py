@@ -1,0 +1,20 @@
+"""Arguments shared by several commands."""
+from __future__ import annotations
+
+import argparse
+
+from ..project import Project
+
+
+def add_project(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", metavar="DIR",
+                        help="project folder (holds params/, data/, notebooks/); default: found from the working directory")
+
+
+def add_unit_year(parser: argparse.ArgumentParser, unit_required: bool = True) -> None:
+    parser.add_argument("--unit", required=unit_required, metavar="ID", help="unit id from params/units.yaml, e.g. zhungeer")
+    parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="report year, e.g. 2022")
+
+
+def project_of(args) -> Project:
+    return Project.find(args.project)

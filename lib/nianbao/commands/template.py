@@ -1,0 +1,25 @@
+"""nianbao template: print an empty figures file for a unit-year (labels from the form as comments)."""
+from __future__ import annotations
+
+import sys
+
+from .. import forms
+from ..scaffold import figures_yaml
+from ..units import load_units
+from .common import add_project, add_unit_year, project_of
+
+NAME = "template"
+HELP = "print a blank figures.yaml for a unit and year, to fill in (writes nothing)"
+
+
+def add_arguments(parser) -> None:
+    add_unit_year(parser)
+    add_project(parser)
+
+
+def main(args) -> int:
+    project = project_of(args)
+    unit = load_units(project.units_file, display=project.rel(project.units_file)).get(args.unit)
+    form = forms.for_year(args.year)
+    sys.stdout.write(figures_yaml(form, unit.id, args.year, unit.name))
+    return 0

@@ -1,0 +1,1 @@
+"""nbconvert exporters for nianbao reports, registered under the ``nbconvert.exporters`` entry point."""

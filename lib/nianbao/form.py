@@ -1,0 +1,202 @@
+"""The national form as a typed model, read from its declaration in ``forms/<id>.yaml``.
+
+Everything that knows about tables, rows, columns, labels or cell types asks a :class:`Form`
+instead of spelling them out again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+CELL_TYPES = ("count", "amount")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    type: str = "count"
+    decimals: int = 0
+    group: str | None = None  # printed spanning header above this column, if any
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    number: int  # 1-based position among the table's data rows, as printed
+    columns: tuple[Column, ...]
+    groups: tuple[str, ...] = ()  # enclosing printed group labels, outermost first
+    block: str | None = None  # table 2: the key of the 第二十条 block
+
+    def column(self, key: str) -> Column:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class Block:
+    key: str
+    label: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    number: str  # 二 / 三 / 四
+    title: str
+    layout: str  # blocks | matrix | flat
+    rows: tuple[Row, ...]
+    columns: tuple[Column, ...]  # for blocks layout: every distinct column, in order of appearance
+    blocks: tuple[Block, ...] = ()
+    note: str | None = None
+    column_header: str | None = None
+    item_header: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Short Chinese name used in messages, e.g. 表三."""
+        return f"表{self.number}"
+
+    def row(self, key: str) -> Row:
+        try:
+            return self._rows_by_key[key]
+        except KeyError:
+            raise KeyError(f"{self.name} has no row {key!r}") from None
+
+    @cached_property
+    def _rows_by_key(self) -> dict[str, Row]:
+        return {r.key: r for r in self.rows}
+
+    def cells(self) -> Iterator[tuple[Row, Column]]:
+        for row in self.rows:
+            for col in row.columns:
+                yield row, col
+
+    def rows_in_group(self, label: str) -> tuple[Row, ...]:
+        found = tuple(r for r in self.rows if label in r.groups)
+        if not found:
+            raise KeyError(f"{self.name} has no row group {label!r}")
+        return found
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    number: str
+    title: str
+    table: str | None = None
+
+    @property
+    def heading(self) -> str:
+        return f"{self.number}、{self.title}"
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    document: str
+    title: str
+    first_year: int
+    last_year: int | None
+    sections: tuple[Section, ...]
+    tables: tuple[Table, ...]
+    rules: tuple[dict, ...] = ()
+    overview_topics: tuple[dict, ...] = ()
+    source: str = ""
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def table(self, key: str) -> Table:
+        for t in self.tables:
+            if t.key == key:
+                return t
+        raise KeyError(f"form {self.id} has no table {key!r}; tables: {', '.join(t.key for t in self.tables)}")
+
+    def section(self, key: str) -> Section:
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(f"form {self.id} has no section {key!r}; sections: {', '.join(s.key for s in self.sections)}")
+
+    def covers(self, year: int) -> bool:
+        return year >= self.first_year and (self.last_year is None or year <= self.last_year)
+
+    def report_title(self, unit_name: str, year: int) -> str:
+        return f"{unit_name}{year}年{self.title}"
+
+
+def _column(spec: dict) -> Column:
+    col = Column(
+        key=spec["key"],
+        label=spec["label"],
+        type=spec.get("type", "count"),
+        decimals=int(spec.get("decimals", 0)),
+        group=spec.get("group"),
+    )
+    if col.type not in CELL_TYPES:
+        raise ValueError(f"column {col.key}: unknown cell type {col.type!r} (use one of {CELL_TYPES})")
+    return col
+
+
+def _flatten_rows(specs: list, columns: tuple[Column, ...], groups: tuple[str, ...], out: list, block=None) -> None:
+    for spec in specs:
+        if "group" in spec:
+            _flatten_rows(spec["rows"], columns, groups + (spec["group"],), out, block)
+        else:
+            out.append(Row(key=spec["key"], label=spec["label"], number=len(out) + 1,
+                           columns=columns, groups=groups, block=block))
+
+
+def _table(spec: dict, titles: dict[str, str]) -> Table:
+    layout = spec["layout"]
+    rows: list[Row] = []
+    blocks: list[Block] = []
+    if layout == "blocks":
+        seen: dict[str, Column] = {}
+        for b in spec["blocks"]:
+            cols = tuple(_column(c) for c in b["columns"])
+            for c in cols:
+                seen.setdefault(c.key, c)
+            start = len(rows)
+            _flatten_rows(b["rows"], cols, (), rows, block=b["key"])
+            blocks.append(Block(key=b["key"], label=b["label"], columns=cols, rows=tuple(rows[start:])))
+        columns = tuple(seen.values())
+    elif layout in ("matrix", "flat"):
+        columns = tuple(_column(c) for c in spec["columns"])
+        _flatten_rows(spec["rows"], columns, (), rows)
+    else:
+        raise ValueError(f"table {spec['key']}: unknown layout {layout!r}")
+    keys = [r.key for r in rows]
+    dupes = {k for k in keys if keys.count(k) > 1}
+    if dupes:
+        raise ValueError(f"table {spec['key']}: duplicate row keys {sorted(dupes)}")
+    return Table(
+        key=spec["key"], number=spec["number"], title=titles[spec["key"]], layout=layout,
+        rows=tuple(rows), columns=columns, blocks=tuple(blocks), note=spec.get("note"),
+        column_header=spec.get("column_header"), item_header=spec.get("item_header"),
+    )
+
+
+def load_form(path: str | Path) -> Form:
+    path = Path(path)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    sections = tuple(Section(**s) for s in raw["sections"])
+    titles = {s.table: s.title for s in sections if s.table}
+    return Form(
+        id=raw["id"], document=raw["document"], title=raw["title"],
+        first_year=int(raw["first_year"]),
+        last_year=None if raw.get("last_year") is None else int(raw["last_year"]),
+        sections=sections,
+        tables=tuple(_table(t, titles) for t in raw["tables"]),
+        rules=tuple(raw.get("rules", ())),
+        overview_topics=tuple(raw.get("overview_topics", ())),
+        source=str(path), raw=raw,
+    )

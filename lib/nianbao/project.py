@@ -1,0 +1,70 @@
+"""Where a project's inputs and outputs live. Runs read ``params/`` and ``data/`` and write only
+under ``outputs/``."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+MARKER = Path("params") / "units.yaml"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @classmethod
+    def find(cls, start: str | Path | None = None) -> "Project":
+        """The nearest folder at or above ``start`` (default: the working directory) with params/units.yaml."""
+        here = Path(start or os.getcwd()).resolve()
+        for candidate in (here, *here.parents):
+            if (candidate / MARKER).is_file():
+                return cls(candidate)
+        raise InputError(
+            f"在 {here} 及其上级目录中找不到 {MARKER}。请在 nianbao 项目目录中运行，或用 --project 指定项目目录。"
+        )
+
+    @property
+    def params_dir(self) -> Path:
+        return self.root / "params"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def notebooks_dir(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.root / "outputs"
+
+    @property
+    def units_file(self) -> Path:
+        return self.root / MARKER
+
+    @property
+    def report_notebook(self) -> Path:
+        return self.notebooks_dir / "annual_report.ipynb"
+
+    def unit_dir(self, unit: str, year: int) -> Path:
+        return self.data_dir / str(year) / unit
+
+    def figures_file(self, unit: str, year: int) -> Path:
+        return self.unit_dir(unit, year) / "figures.yaml"
+
+    def narrative_file(self, unit: str, year: int) -> Path:
+        return self.unit_dir(unit, year) / "narrative.md"
+
+    def output_dir(self, unit: str, year: int) -> Path:
+        return self.outputs_dir / str(year) / unit
+
+    def rel(self, path: Path) -> str:
+        """A path as shown in messages and recorded in evidence: relative to the project root."""
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)

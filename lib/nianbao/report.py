@@ -1,0 +1,107 @@
+"""The report a notebook shows: one unit's year, as blocks of HTML in the national form's order.
+
+The notebook calls :func:`open_report` once, then one method per block; each returns an
+:class:`HTMLBlock` that Jupyter displays as HTML (and as plain text in the executed notebook).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from .figures import Figures, load_figures
+from .form import Form
+from .narrative import Narrative, load_narrative, markdown_html
+from .project import Project
+from .tables_html import table_html
+from .units import Unit, load_units
+
+NOT_WRITTEN = "（本节尚未撰写。）"
+
+
+@dataclass(frozen=True)
+class HTMLBlock:
+    """A piece of the report. ``text`` is a plain-text stand-in kept in the notebook for readers."""
+
+    html: str
+    text: str
+    data: dict = field(default_factory=dict)  # extra mime types, e.g. machine-readable results
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html, "text/plain": self.text, **self.data}
+
+    def __str__(self) -> str:
+        return self.html
+
+
+@dataclass
+class Report:
+    project: Project
+    unit: Unit
+    year: int
+    form: Form
+    figures: Figures
+    narrative: Narrative
+
+    @property
+    def title_text(self) -> str:
+        return self.form.report_title(self.unit.name, self.year)
+
+    def title(self) -> HTMLBlock:
+        html = (
+            '<header class="nb-title">'
+            f'<p class="nb-unit">{escape(self.unit.name)}</p>'
+            f"<h1>{escape(str(self.year))}年{escape(self.form.title)}</h1>"
+            "</header>"
+        )
+        if self.narrative.preface:
+            html += f'<div class="nb-preface">{markdown_html(self.narrative.preface.text)}</div>'
+        return HTMLBlock(html, self.title_text)
+
+    def section(self, key: str) -> HTMLBlock:
+        """A section of the form: its heading, the analyst's text and, for 二–四, the table."""
+        section = self.form.section(key)
+        parts = [f'<section class="nb-section" id="section-{key}">', f"<h2>{escape(section.heading)}</h2>"]
+        text = self.narrative.text(key)
+        if text.strip():
+            parts.append(f'<div class="nb-narrative">{markdown_html(text)}</div>')
+        elif not section.table:
+            parts.append(f'<p class="nb-missing">{escape(NOT_WRITTEN)}</p>')
+        if section.table:
+            table = self.form.table(section.table)
+            parts.append(f'<div class="nb-table-wrap">{table_html(table, self.figures.values[table.key])}</div>')
+        parts.append("</section>")
+        return HTMLBlock("".join(parts), section.heading)
+
+    # Integration points filled by their own modules (validation, provenance). Each returns an
+    # HTMLBlock and may add machine-readable data to the block's mime bundle.
+    def banner(self) -> HTMLBlock:
+        """The pass/fail banner shown under the title."""
+        from .validation import banner_block
+
+        return banner_block(self)
+
+    def validation(self) -> HTMLBlock:
+        """The validation section: summary and every finding."""
+        from .validation import section_block
+
+        return section_block(self)
+
+    def appendix(self) -> HTMLBlock:
+        """The provenance appendix: what the report was made from."""
+        from .provenance import appendix_block
+
+        return appendix_block(self)
+
+
+def open_report(unit: str, year: int, project_dir: str | Path | None = None, *, strict: bool = True) -> Report:
+    """Load everything one unit-year's report needs. Paths are relative to the working directory."""
+    project = Project.find(project_dir) if project_dir is None else Project(Path(project_dir).resolve())
+    registry = load_units(project.units_file, display=project.rel(project.units_file))
+    unit_obj = registry.get(unit)
+    fig_path = project.figures_file(unit, year)
+    figures = load_figures(fig_path, unit=unit, year=int(year), strict=strict, display=project.rel(fig_path))
+    nar_path = project.narrative_file(unit, year)
+    narrative = load_narrative(nar_path, figures.form, display=project.rel(nar_path))
+    return Report(project=project, unit=unit_obj, year=int(year), form=figures.form, figures=figures,
+                  narrative=narrative)

@@ -1,0 +1,142 @@
+"""Executing the report notebook for one unit-year with papermill and exporting it with nbconvert.
+
+Inputs are checked before any kernel starts, so bad figures fail fast and write nothing. Outputs are
+staged beside their targets and moved into place only when every format succeeded; a failed run
+leaves the previous good report untouched and keeps its partial notebook as ``report.failed.ipynb``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import atomic
+from .errors import ExecutionError, InputError
+from .figures import load_figures
+from .project import Project
+from .units import load_units
+
+# Output format → nbconvert exporter name (looked up through the nbconvert.exporters entry point).
+FORMAT_EXPORTERS = {"html": "nianbao_html", "pdf": "nianbao_pdf"}
+DEFAULT_FORMATS = ("html",)
+KERNEL_NAME = "python3"
+
+# Side outputs extracted from the executed notebook and written beside the report:
+# file name → function(notebook node) -> bytes, or None when the notebook has nothing for it.
+SIDE_OUTPUTS: dict = {}
+
+
+def register_side_output(filename: str, extract) -> None:
+    SIDE_OUTPUTS[filename] = extract
+
+
+@dataclass
+class RunResult:
+    unit: str
+    year: int
+    output_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def check_formats(formats) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(f.strip() for f in formats if f.strip()))
+    unknown = [f for f in formats if f not in FORMAT_EXPORTERS]
+    if unknown:
+        raise InputError(f"未知的输出格式 {', '.join(unknown)}；可用: {', '.join(FORMAT_EXPORTERS)}。")
+    return formats
+
+
+def preflight(project: Project, unit: str, year: int):
+    """Load the unit registry and figures strictly; raises InputError before anything runs."""
+    registry = load_units(project.units_file, display=project.rel(project.units_file))
+    unit_obj = registry.get(unit)
+    fig = project.figures_file(unit, year)
+    if not fig.exists():
+        raise InputError(
+            f"{project.rel(fig)}: 找不到 {unit_obj.name} {year} 年的数据文件。"
+            f"可用 `nianbao template --unit {unit} --year {year} > {project.rel(fig)}` 生成空白模板后填写。"
+        )
+    figures = load_figures(fig, unit=unit, year=year, display=project.rel(fig))
+    return unit_obj, figures
+
+
+def parameters_for(project: Project, unit: str, year: int) -> dict:
+    """Notebook parameters: ASCII only and relative paths, so executed notebooks stay readable and portable."""
+    return {"unit": unit, "year": int(year),
+            "project_dir": os.path.relpath(project.root, project.notebooks_dir)}
+
+
+def execute(project: Project, unit: str, year: int, output_nb: Path, *, kernel_name: str = KERNEL_NAME,
+            engine_name: str | None = None, extra_metadata: dict | None = None) -> None:
+    """Run the report notebook into ``output_nb`` (papermill)."""
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        pm.execute_notebook(
+            str(project.report_notebook), str(output_nb),
+            parameters=parameters_for(project, unit, year),
+            kernel_name=kernel_name, engine_name=engine_name, cwd=str(project.notebooks_dir),
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        )
+        failure = None
+    except PapermillExecutionError as exc:
+        failure = exc
+    nb = nbformat.read(output_nb, as_version=4)
+    meta = nb.metadata.setdefault("papermill", {})
+    meta["input_path"] = project.rel(project.report_notebook)
+    meta["output_path"] = project.rel(project.output_dir(unit, year) / "report.ipynb")
+    if extra_metadata:
+        nb.metadata.setdefault("nianbao", {}).update(extra_metadata)
+    nbformat.write(nb, output_nb)
+    if failure is not None:
+        raise ExecutionError(
+            f"报告笔记本第 {failure.exec_count} 个单元执行失败：{failure.ename}: {failure.evalue}"
+        ) from failure
+
+
+def export(notebook: Path, fmt: str) -> bytes:
+    from nbconvert.exporters import get_exporter
+
+    exporter = get_exporter(FORMAT_EXPORTERS[fmt])()
+    body, _ = exporter.from_filename(str(notebook))
+    return body if isinstance(body, bytes) else body.encode("utf-8")
+
+
+def run_report(project: Project, unit: str, year: int, formats=DEFAULT_FORMATS, *,
+               kernel_name: str = KERNEL_NAME, engine_name: str | None = None) -> RunResult:
+    formats = check_formats(formats)
+    unit_obj, figures = preflight(project, unit, year)
+    out_dir = project.output_dir(unit, year)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = RunResult(unit=unit, year=year, output_dir=out_dir)
+    nb_target = out_dir / "report.ipynb"
+    failed_nb = out_dir / "report.failed.ipynb"
+    side = list(SIDE_OUTPUTS.items())
+    targets = [nb_target] + [out_dir / f"report.{fmt}" for fmt in formats] + [out_dir / name for name, _ in side]
+    meta = {"unit": unit, "year": int(year), "form": figures.form.id,
+            "title": figures.form.report_title(unit_obj.name, year)}
+    with atomic.staged(targets) as temps:
+        try:
+            execute(project, unit, year, temps[0], kernel_name=kernel_name, engine_name=engine_name,
+                    extra_metadata=meta)
+        except ExecutionError:
+            os.replace(temps[0], failed_nb)
+            temps[0].touch()  # staged() removes its temps on failure
+            raise
+        for fmt, tmp in zip(formats, temps[1:]):
+            tmp.write_bytes(export(temps[0], fmt))
+        if side:
+            import nbformat
+
+            executed = nbformat.read(temps[0], as_version=4)
+            for (name, extract), tmp in zip(side, temps[1 + len(formats):]):
+                data = extract(executed)
+                if data is None:
+                    raise ExecutionError(f"报告笔记本没有产生 {name} 所需的内容；请确认笔记本未被删减。")
+                tmp.write_bytes(data)
+    failed_nb.unlink(missing_ok=True)
+    result.files = ({"ipynb": nb_target} | {fmt: out_dir / f"report.{fmt}" for fmt in formats}
+                    | {name: out_dir / name for name, _ in side})
+    return result
