@@ -84,10 +84,84 @@ def markdown_html(text: str) -> str:
 _md_cache = None
 
 
+def _offline_renderer_class():
+    import mistune
+
+    class OfflineRenderer(mistune.HTMLRenderer):
+        """Images in analyst text are shown as their description: a report never loads a remote file."""
+
+        def image(self, text: str, url: str, title=None) -> str:
+            return f'<span class="nb-image-text">［图：{text}］</span>'
+
+    return OfflineRenderer
+
+
+def _OfflineRenderer(**kwargs):
+    return _offline_renderer_class()(**kwargs)
+
+
 def _markdown():
     global _md_cache
     if _md_cache is None:
         import mistune
 
-        _md_cache = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+        _md_cache = mistune.create_markdown(renderer=_OfflineRenderer(escape=True), plugins=["table", "strikethrough"])
     return _md_cache
+
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates" / "narrative_default.md"
+DEFAULT_DISPLAY = "nianbao 默认叙述模板"
+
+
+@dataclass(frozen=True)
+class RenderedPart:
+    text: str  # Markdown with every placeholder replaced
+    line: int  # source line of the first text line
+    display: str  # file the text came from (the analyst's narrative or the default template)
+    default: bool = False
+
+
+@dataclass
+class RenderedNarrative:
+    preface: RenderedPart | None
+    sections: dict[str, RenderedPart]
+
+    def text(self, key: str) -> str:
+        part = self.sections.get(key)
+        return part.text if part else ""
+
+    def parts(self):
+        """(section key or None for the preface, part) for every rendered piece."""
+        if self.preface:
+            yield None, self.preface
+        yield from self.sections.items()
+
+
+def default_narrative(form: Form) -> Narrative:
+    return parse_narrative(read_text(DEFAULT_TEMPLATE, DEFAULT_DISPLAY), form, DEFAULT_DISPLAY, DEFAULT_TEMPLATE)
+
+
+def render_narrative(narrative: Narrative, figures, unit_name: str, prior=None) -> RenderedNarrative:
+    """Replace placeholders (sandboxed); sections the analyst left out come from the default template."""
+    from .placeholders import Namespace, render
+    from .standard_text import StandardText
+
+    ns = Namespace(figures, unit_name, prior)
+    ns.helpers["std"] = StandardText(ns)
+    context = ns.context()
+    fallback = default_narrative(figures.form)
+
+    def one(part: Part | None, fb: Part | None) -> RenderedPart | None:
+        if part is not None and part.text.strip():
+            return RenderedPart(render(part.text, context, narrative.display_path, part.line), part.line,
+                                narrative.display_path)
+        if fb is not None:
+            return RenderedPart(render(fb.text, context, DEFAULT_DISPLAY, fb.line), fb.line, DEFAULT_DISPLAY, True)
+        return None
+
+    sections = {}
+    for s in figures.form.sections:
+        rendered = one(narrative.sections.get(s.key), fallback.sections.get(s.key))
+        if rendered is not None:
+            sections[s.key] = rendered
+    return RenderedNarrative(preface=one(narrative.preface, fallback.preface), sections=sections)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .figures import Figures, load_figures
 from .form import Form
-from .narrative import Narrative, load_narrative, markdown_html
+from .narrative import Narrative, RenderedNarrative, load_narrative, markdown_html, render_narrative
 from .project import Project
 from .tables_html import table_html
 from .units import Unit, load_units
@@ -41,7 +41,9 @@ class Report:
     year: int
     form: Form
     figures: Figures
-    narrative: Narrative
+    narrative: Narrative  # the analyst's source, as written
+    rendered: RenderedNarrative  # placeholders replaced, defaults filled in
+    prior: Figures | None = None  # the same unit's figures for the year before, when they exist
 
     @property
     def title_text(self) -> str:
@@ -54,15 +56,15 @@ class Report:
             f"<h1>{escape(str(self.year))}年{escape(self.form.title)}</h1>"
             "</header>"
         )
-        if self.narrative.preface:
-            html += f'<div class="nb-preface">{markdown_html(self.narrative.preface.text)}</div>'
+        if self.rendered.preface:
+            html += f'<div class="nb-preface">{markdown_html(self.rendered.preface.text)}</div>'
         return HTMLBlock(html, self.title_text)
 
     def section(self, key: str) -> HTMLBlock:
         """A section of the form: its heading, the analyst's text and, for 二–四, the table."""
         section = self.form.section(key)
         parts = [f'<section class="nb-section" id="section-{key}">', f"<h2>{escape(section.heading)}</h2>"]
-        text = self.narrative.text(key)
+        text = self.rendered.text(key)
         if text.strip():
             parts.append(f'<div class="nb-narrative">{markdown_html(text)}</div>')
         elif not section.table:
@@ -103,5 +105,15 @@ def open_report(unit: str, year: int, project_dir: str | Path | None = None, *, 
     figures = load_figures(fig_path, unit=unit, year=int(year), strict=strict, display=project.rel(fig_path))
     nar_path = project.narrative_file(unit, year)
     narrative = load_narrative(nar_path, figures.form, display=project.rel(nar_path))
+    prior = load_prior(project, unit, int(year))
+    rendered = render_narrative(narrative, figures, unit_obj.name, prior)
     return Report(project=project, unit=unit_obj, year=int(year), form=figures.form, figures=figures,
-                  narrative=narrative)
+                  narrative=narrative, rendered=rendered, prior=prior)
+
+
+def load_prior(project: Project, unit: str, year: int) -> Figures | None:
+    """The unit's figures for ``year - 1`` when they exist (defective cells load as None)."""
+    path = project.figures_file(unit, year - 1)
+    if not path.is_file():
+        return None
+    return load_figures(path, unit=unit, year=year - 1, strict=False, display=project.rel(path))

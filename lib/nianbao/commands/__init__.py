@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-BUILTIN = ("run", "template")
+BUILTIN = ("run", "template", "new")
 _COMMANDS: dict[str, ModuleType] = {}
 
 

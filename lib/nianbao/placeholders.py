@@ -1,0 +1,278 @@
+"""Placeholders in narrative text: ``{{ table3.new.total }}``, ``{{ fact.website_items }}``,
+``{{ change(table3.new.total) }}`` — rendered in a Jinja sandbox.
+
+The sandbox sees only the objects built here: figures wrapped as :class:`Figure`, the tables by key
+(``table2``…, also ``表二``…), ``fact``, ``unit``, ``year``, ``prior`` and a few helpers. No
+underscore attribute, import, global function or Python internals are reachable; an unknown name or
+row is an error naming the file and line.
+"""
+from __future__ import annotations
+
+import difflib
+import operator
+import traceback
+from dataclasses import dataclass
+from decimal import Decimal
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from . import numbers_cn
+from .errors import InputError
+from .figures import Figures
+from .form import Table
+
+TEMPLATE_NAME = "<narrative>"
+
+
+class PlaceholderError(Exception):
+    """An unknown figure name inside a placeholder (raised through the template, located by line)."""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure as the narrative sees it; prints as the number (with 余 for approximate facts)."""
+
+    value: int | Decimal
+    ref: str  # where it comes from, for messages: 表三「一、…」列「总计」 / facts.website_items
+    key: tuple  # ("table3", "new", "total") or ("fact", "website_items")
+    unit: str = ""
+    approx: bool = False
+
+    def __str__(self) -> str:
+        return numbers_cn.plain(self.value) + ("余" if self.approx else "")
+
+    # arithmetic gives plain numbers, so sums and differences print as numbers
+    def _num(self, other):
+        return other.value if isinstance(other, Figure) else other
+
+    def __add__(self, other):
+        return self.value + self._num(other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self.value - self._num(other)
+
+    def __rsub__(self, other):
+        return self._num(other) - self.value
+
+    def __eq__(self, other):
+        return self.value == self._num(other)
+
+    def __lt__(self, other):
+        return self.value < self._num(other)
+
+    def __le__(self, other):
+        return self.value <= self._num(other)
+
+    def __gt__(self, other):
+        return self.value > self._num(other)
+
+    def __ge__(self, other):
+        return self.value >= self._num(other)
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __bool__(self):
+        return bool(self.value)
+
+    @property
+    def with_unit(self) -> str:
+        return f"{self}{self.unit}"
+
+
+def _unknown(kind: str, name: str, choices) -> PlaceholderError:
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
+    hint = f"是否应为 {'、'.join(close)}？" if close else f"可用：{'、'.join(list(choices)[:12])}…"
+    return PlaceholderError(f"未知的{kind} {name!r}。{hint}")
+
+
+def _number(value, ref: str):
+    if value is None:
+        raise PlaceholderError(f"{ref} 是缺失值，叙述中不能引用。请先在数据文件中填写。")
+    return value
+
+
+class RowView:
+    def __init__(self, table: Table, row, values: dict):
+        self._table, self._row, self._values = table, row, values
+
+    def __getattr__(self, name: str) -> Figure:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        cols = {c.key: c for c in self._row.columns}
+        if name not in cols:
+            raise _unknown(f"{self._table.name}「{self._row.label}」的列", name, cols)
+        ref = f"{self._table.name}「{self._row.label}」列「{cols[name].label}」"
+        unit = "万元" if cols[name].type == "amount" else "件"
+        return Figure(_number(self._values.get((self._row.key, name)), ref), ref,
+                      (self._table.key, self._row.key, name), unit)
+
+
+class GroupView:
+    """Sum over the rows printed under a group label, per column: ``table3.group("（三）不予公开").total``."""
+
+    def __init__(self, table: Table, label: str, values: dict):
+        self._table, self._label, self._values = table, label, values
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        rows = self._table.rows_in_group(self._label)
+        cols = {c.key for c in rows[0].columns}
+        if name not in cols:
+            raise _unknown(f"{self._table.name}的列", name, cols)
+        return sum(_number(self._values.get((r.key, name)), f"{self._table.name}「{r.label}」") for r in rows)
+
+
+class TableView:
+    def __init__(self, table: Table, values: dict):
+        self._table, self._values = table, values
+
+    def __getattr__(self, name: str) -> RowView:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        rows = {r.key: r for r in self._table.rows}
+        if name not in rows:
+            raise _unknown(f"{self._table.name}的行", name, rows)
+        return RowView(self._table, rows[name], self._values)
+
+    def group(self, label: str) -> GroupView:
+        try:
+            self._table.rows_in_group(label)
+        except KeyError:
+            groups = sorted({g for r in self._table.rows for g in r.groups})
+            raise _unknown(f"{self._table.name}的分组", label, groups) from None
+        return GroupView(self._table, label, self._values)
+
+
+class FactsView:
+    def __init__(self, figures: Figures):
+        self._facts = figures.facts
+
+    def __getattr__(self, name: str) -> Figure:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._facts:
+            raise _unknown("叙述数字（facts）", name, self._facts)
+        f = self._facts[name]
+        ref = f"facts.{name}"
+        return Figure(_number(f.value, ref), ref, ("fact", name), f.unit, f.approx)
+
+    def has(self, name: str) -> bool:
+        return name in self._facts
+
+
+class YearView:
+    """Everything of one year: tables by key and by 表N name, and facts."""
+
+    def __init__(self, figures: Figures):
+        self._figures = figures
+        for t in figures.form.tables:
+            view = TableView(t, figures.values[t.key])
+            setattr(self, t.key, view)
+            setattr(self, t.name, view)
+        self.fact = FactsView(figures)
+        self.year = figures.year
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**", "//", "%"})
+
+    def call_binop(self, context, operator_, left, right):
+        if operator_ == "**":
+            raise SecurityError("叙述中不支持乘方运算。")
+        if operator_ == "*" and (isinstance(left, str) or isinstance(right, str)):
+            raise SecurityError("叙述中不支持字符串重复。")
+        ops = {"*": operator.mul, "//": operator.floordiv, "%": operator.mod}
+        return ops[operator_](left.value if isinstance(left, Figure) else left,
+                              right.value if isinstance(right, Figure) else right)
+
+
+def _val(x):
+    return x.value if isinstance(x, Figure) else x
+
+
+class Namespace:
+    """Builds the sandbox context for one unit-year (and its prior year, when there is one)."""
+
+    def __init__(self, figures: Figures, unit_name: str, prior: Figures | None = None, helpers: dict | None = None):
+        self.current = YearView(figures)
+        self.prior = YearView(prior) if prior is not None else None
+        self.figures = figures
+        self.unit_name = unit_name
+        self.helpers = helpers or {}
+
+    def change(self, fig: Figure, unit: str | None = None) -> str:
+        if not isinstance(fig, Figure):
+            raise PlaceholderError("change() 需要一个数据项，如 change(table3.new.total)。")
+        if self.prior is None:
+            raise PlaceholderError(f"change({fig.ref}) 需要上年数据（data/{self.figures.year - 1}/…/figures.yaml），但没有找到。"
+                                   "可用 {% if prior %}…{% endif %} 包住这句。")
+        if fig.key[0] == "fact":
+            prev = getattr(self.prior.fact, fig.key[1])
+        else:
+            prev = getattr(getattr(getattr(self.prior, fig.key[0]), fig.key[1]), fig.key[2])
+        return numbers_cn.change(fig.value, prev.value, unit if unit is not None else (fig.unit or "件"))
+
+    def context(self) -> dict:
+        ctx = {t: getattr(self.current, t) for t in dir(self.current) if not t.startswith("_") and t not in ("fact", "year")}
+        ctx.update({
+            "fact": self.current.fact, "facts": self.current.fact,
+            "unit": self.unit_name, "year": self.figures.year, "prior_year": self.figures.year - 1,
+            "prior": self.prior,
+            "total": lambda *xs: sum(_val(x) for x in xs),
+            "share": lambda part, whole: numbers_cn.percent(_val(part), _val(whole)),
+            "change": self.change,
+            "cn": lambda x: numbers_cn.chinese(int(_val(x))),
+            "wan": lambda x: numbers_cn.wan(_val(x)),
+        })
+        ctx.update(self.helpers)
+        return ctx
+
+
+def environment() -> _Sandbox:
+    env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env.globals.clear()  # no range(), lipsum, cycler, joiner, namespace, dict
+    env.filters.update({
+        "cn": lambda x: numbers_cn.chinese(int(_val(x))),
+        "wan": lambda x: numbers_cn.wan(_val(x)),
+    })
+    return env
+
+
+_ENV = None
+
+
+def render(text: str, context: dict, display: str, first_line: int = 1) -> str:
+    """Render one piece of narrative; errors name ``display:line`` in the source file."""
+    global _ENV
+    if _ENV is None:
+        _ENV = environment()
+    source = "\n" * (first_line - 1) + text
+    try:
+        template = _ENV.from_string(source)
+        return template.render(context)[first_line - 1:]
+    except TemplateSyntaxError as exc:
+        raise InputError(f"{display}:{exc.lineno}: 占位符写法有误（{exc.message}）。占位符形如 {{{{ table3.new.total }}}}。") from None
+    except (PlaceholderError, UndefinedError, SecurityError, TypeError, ZeroDivisionError, ValueError) as exc:
+        line = _template_line(exc)
+        where = f"{display}:{line}" if line else display
+        if isinstance(exc, SecurityError):
+            msg = f"不允许的占位符（{exc}）。叙述中只能引用数据，不能访问程序内部。"
+        elif isinstance(exc, UndefinedError):
+            msg = f"未知的占位符（{exc}）。可用的名称：table2、table3、table4（或 表二…）、fact、unit、year、prior。"
+        else:
+            msg = str(exc)
+        raise InputError(f"{where}: {msg}") from None
+
+
+def _template_line(exc: BaseException) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == "<template>":
+            line = frame.lineno
+    return line

@@ -1,0 +1,74 @@
+"""Standard sentences written from the figures, available in narrative as ``std.requests()`` etc.
+
+They are what the default narrative says for a unit with no hand-written text, and what an analyst
+can drop into their own text so the figures never drift from the tables.
+"""
+from __future__ import annotations
+
+from .numbers_cn import plain
+from .placeholders import Namespace
+
+TODO = "【待填写"  # marks text an analyst still has to write; the narrative lint reports it
+
+
+def _n(x) -> str:
+    return plain(x.value if hasattr(x, "value") else x)
+
+
+class StandardText:
+    def __init__(self, ns: Namespace):
+        self.ns = ns
+        self.y = ns.current
+
+    def proactive(self) -> str:
+        t2 = self.y.table2
+        nd = t2.normative_documents
+        parts = [f"本年度制发行政规范性文件{_n(nd.issued)}件，废止{_n(nd.repealed)}件，现行有效{_n(nd.in_force)}件"]
+        rg = t2.regulations
+        if rg.issued.value or rg.repealed.value or rg.in_force.value:
+            parts.append(f"制发规章{_n(rg.issued)}件，废止{_n(rg.repealed)}件，现行有效{_n(rg.in_force)}件")
+        parts.append(f"作出行政许可决定{_n(t2.licensing.decisions)}件、行政处罚决定{_n(t2.penalties.decisions)}件、"
+                     f"行政强制决定{_n(t2.enforcement.decisions)}件")
+        return "；".join(parts) + "。"
+
+    def requests(self) -> str:
+        t3 = self.y.table3
+        new, carried = t3.new, t3.carried_over
+        s = f"本年度共收到政府信息公开申请{_n(new.total)}件"
+        if new.total.value:
+            org = new.total.value - new.natural_person.value
+            s += f"（其中自然人提出{_n(new.natural_person)}件，法人或其他组织提出{org}件）"
+        s += f"，上年结转{_n(carried.total)}件。"
+        outcomes = [
+            ("予以公开", t3.disclosed.total.value),
+            ("部分公开", t3.partially_disclosed.total.value),
+            ("不予公开", t3.group("（三）不予公开").total),
+            ("无法提供", t3.group("（四）无法提供").total),
+            ("不予处理", t3.group("（五）不予处理").total),
+            ("其他处理", t3.group("（六）其他处理").total),
+        ]
+        listed = "、".join(f"{name}{n}件" for name, n in outcomes if n)
+        s += f"本年度办结{_n(t3.results_total.total)}件"
+        s += f"，其中{listed}" if listed else ""
+        fwd = t3.carried_forward.total
+        s += f"；结转下年度继续办理{_n(fwd)}件。" if fwd.value else "；没有结转下年度继续办理的申请。"
+        return s + self.appeals()
+
+    def appeals(self) -> str:
+        t4 = self.y.table4
+        review = t4.review.total.value
+        suits = t4.litigation_direct.total.value + t4.litigation_after_review.total.value
+        if not review and not suits:
+            return "本年度未发生因政府信息公开引起的行政复议和行政诉讼。"
+        return (f"本年度因政府信息公开引起行政复议{review}件（结果维持{_n(t4.review.upheld)}件、"
+                f"结果纠正{_n(t4.review.corrected)}件、尚未审结{_n(t4.review.pending)}件），"
+                f"行政诉讼{suits}件。")
+
+    def fees(self) -> str:
+        facts = self.y.fact
+        if not facts.has("processing_fee"):
+            return f"{TODO}：本年度是否收取政府信息公开信息处理费及金额（在数据文件 facts.processing_fee 中填写，单位：元）。】"
+        fee = facts.processing_fee
+        if not fee.value:
+            return "本年度未收取政府信息公开信息处理费。"
+        return f"本年度收取政府信息公开信息处理费{_n(fee)}{fee.unit or '元'}。"
