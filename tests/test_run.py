@@ -29,7 +29,10 @@ def rendered(tmp_path_factory):
     root = tmp_path_factory.mktemp("run") / "project"
     for part in ("params", "data", "notebooks"):
         shutil.copytree(REPO / part, root / part)
+    inputs = {p: p.read_bytes() for p in (root / "data").rglob("*") if p.is_file()}
     assert main(["run", "--unit", "zhungeer", "--year", "2022", "--project", str(root)]) == 0
+    # a run never writes into data/: the analyst's narrative and figures stay byte-identical
+    assert {p: p.read_bytes() for p in (root / "data").rglob("*") if p.is_file()} == inputs
     out = root / "outputs" / "2022" / "zhungeer"
     return root, out, (out / "report.html").read_text(encoding="utf-8")
 

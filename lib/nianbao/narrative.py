@@ -45,12 +45,14 @@ def parse_narrative(text: str, form: Form, display: str, path: Path | None = Non
     start = 1
 
     def flush() -> None:
-        body = "\n".join(buf).strip("\n")
+        raw = "\n".join(buf)
+        first = start + raw[: len(raw) - len(raw.lstrip("\n"))].count("\n")  # line of the first text line
+        body = raw.strip("\n")
         if current is None:
             if body.strip():
-                narrative.preface = Part(body, start)
+                narrative.preface = Part(body, first)
         else:
-            narrative.sections[current] = Part(body, start)
+            narrative.sections[current] = Part(body, first)
 
     for i, line in enumerate(text.splitlines(), start=1):
         m = HEADING.match(line)
