@@ -26,7 +26,7 @@ class _TableParser(HTMLParser):
         a = dict(attrs)
         if tag == "table":
             self._table = []
-            self.tables[a.get("id") or f"table{len(self.tables)}"] = self._table
+            self.tables[a.get("id") or f"#{len(self.tables)}"] = self._table
         elif self._table is None:
             return
         elif tag in ("thead", "tbody"):
