@@ -21,10 +21,13 @@ $(SYSTEM_STAMP): scripts/setup-system.sh
 
 system: $(SYSTEM_STAMP)
 
-$(STAMP): pyproject.toml requirements.lock $(SYSTEM_STAMP)
+$(STAMP): pyproject.toml requirements.lock scripts/jupyter_lab_config.json $(SYSTEM_STAMP)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nianbao)" >/dev/null
+	@# JupyterLab offline: no news feed, no update check, no extension search on PyPI
+	@mkdir -p $(VENV)/etc/jupyter
+	@cp scripts/jupyter_lab_config.json $(VENV)/etc/jupyter/jupyter_lab_config.json
 	@touch $@
 
 demo: setup
@@ -35,7 +38,8 @@ test: setup
 	$(BIN)/python -m pytest
 
 lab: setup
-	$(BIN)/jupyter lab --no-browser notebooks/annual_report.ipynb
+	@echo "JupyterLab opens notebooks/annual_report.ipynb; edit data/<year>/<unit>/narrative.md and re-run all cells."
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/annual_report.ipynb
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v -E '^(nianbao|pip|setuptools|wheel)[= @]' > requirements.lock.new
