@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml requirements.lock scripts/jupyter_lab_config.json $(SYS
 	@touch $@
 
 demo: setup
-	$(BIN)/nianbao run --unit zhungeer --year 2022
+	$(BIN)/nianbao run --unit zhungeer --year 2022 --formats html,pdf
 	@echo "Open outputs/2022/zhungeer/report.html in a browser."
 
 test: setup

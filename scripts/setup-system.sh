@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # System packages the kit needs (Debian/Ubuntu). Installs what is missing when run as root;
 # otherwise prints the command to run. Safe to run again.
+#
+#   fonts-noto-cjk  Noto Serif/Sans CJK SC: the report's Chinese fonts (HTML and PDF)
+#   fontconfig      fc-list, used to check that a Chinese font is installed before printing
+#   chromium        headless browser that prints the PDF (driven by Playwright; never downloaded)
+#   poppler-utils   pdftotext, pdffonts, pdftoppm: the tests read the PDFs back with them
 set -euo pipefail
+packages=(fonts-noto-cjk fontconfig chromium poppler-utils)
 need=()
-dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"
   exit 0
@@ -19,3 +27,5 @@ fi
 echo "installing system packages: ${need[*]}"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Refresh the font cache so Chromium sees newly installed fonts at once.
+command -v fc-cache >/dev/null && fc-cache -f >/dev/null 2>&1 || true

@@ -1,5 +1,6 @@
 """The ``nianbao`` command. Exit codes: 0 ok, 2 usage, 3 bad input, 4 validation errors,
-5 notebook execution failed, 6 missing system component, 130 interrupted."""
+5 notebook execution failed, 6 missing system component, 7 verification failed (a report does not
+match its manifest, recorded inputs or re-run), 130 interrupted."""
 from __future__ import annotations
 
 import argparse

@@ -34,6 +34,13 @@ class SetupError(NianbaoError):
     exit_code = 6
 
 
+class VerificationFailed(NianbaoError):
+    """A report does not match its evidence: an output was changed, an input differs from the one
+    recorded, or a re-run gave a different result (``nianbao verify``, ``nianbao bundle``)."""
+
+    exit_code = 7
+
+
 @dataclass(frozen=True)
 class Problem:
     """One defect found in an input file, located as precisely as possible."""

@@ -31,6 +31,9 @@ class Finding:
     line: int | None = None
     unit: str | None = None
     year: int | None = None
+    description: str | None = None  # the rule's Chinese description, e.g. 表三各列：第一项加第二项之和…
+    expectation: str | None = None  # the Great Expectations expectation type that found it, if any
+    check: str | None = None  # the registered check that produced it, e.g. form-rules, narrative
 
     def __post_init__(self):
         if self.severity not in SEVERITIES:

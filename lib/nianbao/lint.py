@@ -173,3 +173,31 @@ def lint(rendered, figures) -> list[Finding]:
                                file=overview.display if overview else None, line=overview.line if overview else None,
                                unit=figures.unit, year=figures.year))
     return out
+
+
+def narrative_check(ctx) -> list[Finding]:
+    """The lint as a validation check (registered under ``narrative``): renders the narrative, then lints it.
+
+    A narrative that cannot be rendered (unknown placeholder, sandbox violation) is itself an error
+    finding here, so ``nianbao validate`` reports it beside the table rules instead of stopping.
+    """
+    from .errors import InputError
+    from .narrative import render_narrative
+
+    if ctx.narrative is None:
+        return []
+    try:
+        rendered = render_narrative(ctx.narrative, ctx.figures, ctx.unit.name, ctx.prior)
+    except InputError as exc:
+        return [Finding(rule_id="NARR-PLACEHOLDER", severity="error", message=str(exc),
+                        file=ctx.narrative.display_path, unit=ctx.unit.id, year=ctx.year)]
+    return lint(rendered, ctx.figures)
+
+
+def _register() -> None:
+    from .validation import checks
+
+    checks.register("narrative", narrative_check, replace=True)
+
+
+_register()

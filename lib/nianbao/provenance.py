@@ -1,8 +1,360 @@
-"""Provenance of a report (placeholder until the audit-evidence work lands)."""
+"""Provenance: what a report was made from, recorded inside the executed notebook.
+
+The record is built in the kernel by :func:`appendix_block` (the notebook's last cell,
+``report.appendix()``), shown there as the visible appendix “附：报告来源记录”, and carried in the
+cell's output as machine-readable JSON; the runner copies that same record into the notebook's
+metadata (``nianbao.provenance``) with :func:`stamp`. So the appendix and the metadata cannot disagree.
+
+The record holds no timestamps: two runs on the same inputs with the same software give the same
+record. Its parts:
+
+- ``parameters``: the notebook's parameters as the run saw them;
+- ``inputs``: role → {path (project-relative), sha256} of every input file the report reads;
+- ``kit``, ``project``, ``python``, ``packages``, ``kernel_mode``: the software environment
+  (:data:`ENVIRONMENT_KEYS`). These describe the machine, not the report: a re-run elsewhere may
+  differ there and still reproduce the report.
+"""
 from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import platform
+import re
+import subprocess
+from html import escape
+from pathlib import Path
+
+from . import __version__
+from .inputs import input_hashes, sha256_file
+from .project import Project
+
+SCHEMA = 1
+PROVENANCE_KEY = "provenance"  # under notebook metadata "nianbao"
+MIME = "application/vnd.nianbao.provenance+json"
+KERNEL_MODE_ENV = "NIANBAO_KERNEL_MODE"  # set to "warm" by an engine that reuses kernels
+KERNEL_MODES = {"fresh": "全新内核", "warm": "预热内核（复用）"}
+KEY_PACKAGES = ("papermill", "nbconvert", "nbclient", "nbformat", "great_expectations", "pandas",
+                "ipykernel", "jupyter_client")
+ENVIRONMENT_KEYS = ("kit", "project", "python", "packages", "kernel_mode")
+VOLATILE: list[str] = []  # nothing in the record changes between identical runs
+ENV_START, ENV_END = "<!-- nianbao:environment -->", "<!-- /nianbao:environment -->"
+ENV_HEADING = "软件环境"  # the appendix's last part; PDF text comparisons mask from here on
+MASK = "<environment>"
+
+ROLE_LABELS = {
+    "figures": "本年度数据",
+    "narrative": "本年度叙述",
+    "prior_figures": "上年度数据",
+    "prior_narrative": "上年度叙述",
+    "units": "单位名录",
+    "notebook": "报告笔记本模板",
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pieces of the record
+
+
+def git_state(path: Path) -> dict:
+    """{"commit", "dirty"} of the git work tree holding ``path``; both None when it is not one
+    (or git is not installed)."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True, timeout=20,
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"})
+
+    try:
+        head = git("rev-parse", "--verify", "HEAD")
+        if head.returncode != 0:
+            return {"commit": None, "dirty": None}
+        status = git("status", "--porcelain")
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
+    return {"commit": head.stdout.strip() or None, "dirty": dirty}
+
+
+def kit_info() -> dict:
+    """The kit's version, the git state of the source it runs from (editable install: the kit repo) and
+    a hash of that source, which pins the code even when the work tree is dirty."""
+    here = Path(__file__).resolve().parent
+    return {"version": __version__, **{f"git_{k}": v for k, v in git_state(here).items()},
+            "source_sha256": source_sha256(here)}
+
+
+def source_sha256(package_dir: Path) -> str:
+    """One sha256 over every file of the kit's package (path and content), bytecode caches excluded."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in package_dir.rglob("*") if p.is_file()
+                       and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")):
+        rel = path.relative_to(package_dir).as_posix()
+        h.update(f"{rel}\0{sha256_file(path)}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
+def package_versions() -> dict:
+    from importlib import metadata
+
+    out = {}
+    for name in KEY_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def python_info() -> dict:
+    return {"version": platform.python_version(), "implementation": platform.python_implementation()}
+
+
+def kernel_mode() -> str:
+    mode = os.environ.get(KERNEL_MODE_ENV, "fresh").strip().lower() or "fresh"
+    return mode
+
+
+def rollup_children(project: Project, unit: str) -> list[str]:
+    """Ids of the units a roll-up unit is compiled from (empty for an ordinary unit)."""
+    from .units import load_units
+
+    registry = load_units(project.units_file, display=project.rel(project.units_file))
+    if not registry.get(unit).rollup:
+        return []
+    return sorted(c.id for c in registry.children(unit))
+
+
+def notebook_parameters(project: Project, namespace: dict | None = None) -> dict | None:
+    """Values of the template's parameters (the names assigned in its ``parameters`` cell) as they
+    stand in ``namespace`` (default: the running IPython kernel's). None outside a kernel."""
+    if namespace is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover
+            return None
+        shell = get_ipython()
+        if shell is None:
+            return None
+        namespace = shell.user_ns
+    names = parameter_names(project.report_notebook)
+    return {n: namespace[n] for n in names if n in namespace and _jsonable(namespace[n])}
+
+
+def parameter_names(notebook: Path) -> list[str]:
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return []
+    names: list[str] = []
+    for cell in cells:
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            try:
+                tree = ast.parse(src)
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+                names += [t.id for t in targets if isinstance(t, ast.Name) and t.id not in names]
+    return names
+
+
+def _jsonable(value) -> bool:
+    try:
+        json.dumps(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def collect(project: Project, unit: str, year: int, *, parameters: dict | None = None,
+            mode: str | None = None, children=None) -> dict:
+    """The provenance record of a unit-year's report, computed from the project as it is now."""
+    if children is None:
+        children = rollup_children(project, unit)
+    if parameters is None:
+        parameters = {"unit": unit, "year": int(year)}
+    project_git = git_state(project.root)
+    return {
+        "schema": SCHEMA,
+        "parameters": dict(sorted(parameters.items())),
+        "inputs": input_hashes(project, unit, int(year), list(children)),
+        "kit": kit_info(),
+        "project": {"git_commit": project_git["commit"], "git_dirty": project_git["dirty"]},
+        "python": python_info(),
+        "packages": package_versions(),
+        "kernel_mode": mode or kernel_mode(),
+        "volatile": list(VOLATILE),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# The visible appendix (runs in the kernel)
 
 
 def appendix_block(report):
+    """The appendix “附：报告来源记录”: the record as tables, and as JSON for the runner."""
     from .report import HTMLBlock
 
-    return HTMLBlock("", "")
+    params = notebook_parameters(report.project)
+    if not params:
+        params = {"unit": report.unit.id, "year": report.year}
+    record = collect(report.project, report.unit.id, report.year, parameters=params)
+    return HTMLBlock(appendix_html(record), appendix_text(record), {MIME: record})
+
+
+def _yes_no(flag) -> str:
+    return {True: "是", False: "否"}.get(flag, "未知（不是 git 工作区）")
+
+
+def _commit(commit) -> str:
+    return f"<code>{escape(commit)}</code>" if commit else "未知（不是 git 工作区）"
+
+
+def _table(rows, head=None) -> str:
+    parts = ['<div class="nb-table-wrap"><table class="nb-table nb-provenance-table">']
+    if head:
+        parts.append("<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead>")
+    parts.append("<tbody>")
+    for row in rows:
+        parts.append(f'<tr><th class="row-label">{escape(row[0])}</th>'
+                     + "".join(f'<td style="word-break: break-all">{c}</td>' for c in row[1:]) + "</tr>")
+    parts.append("</tbody></table></div>")
+    return "".join(parts)
+
+
+def role_label(role: str) -> str:
+    if role.startswith("child:"):
+        return f"下级单位数据（{role.split(':', 1)[1]}）"
+    return ROLE_LABELS.get(role, role)
+
+
+def appendix_html(record: dict) -> str:
+    params = _table([(k, f"<code>{escape(json.dumps(v, ensure_ascii=False))}</code>")
+                     for k, v in record["parameters"].items()], head=("参数", "取值"))
+    inputs = _table([(role_label(role), f"<code>{escape(rec['path'])}</code>", f"<code>{rec['sha256']}</code>")
+                     for role, rec in record["inputs"].items()], head=("输入", "文件", "SHA-256"))
+    kit, proj, py = record["kit"], record["project"], record["python"]
+    mode = record["kernel_mode"]
+    env_rows = [
+        ("nianbao 版本", escape(kit["version"])),
+        ("nianbao 代码提交（git）", _commit(kit["git_commit"])),
+        ("nianbao 代码有未提交的修改", _yes_no(kit["git_dirty"])),
+        ("nianbao 源代码 SHA-256", f"<code>{escape(kit.get('source_sha256') or '')}</code>"),
+        ("项目目录提交（git）", _commit(proj["git_commit"])),
+        ("项目目录有未提交的修改", _yes_no(proj["git_dirty"])),
+        ("Python", escape(f"{py['version']} ({py['implementation']})")),
+        *((name, escape(version or "未安装")) for name, version in record["packages"].items()),
+        ("内核模式", escape(f"{KERNEL_MODES.get(mode, mode)}（{mode}）")),
+    ]
+    return (
+        '<section class="nb-section nb-provenance" id="provenance">'
+        "<h2>附：报告来源记录</h2>"
+        "<p>本报告由 nianbao 根据下列参数和输入文件生成。SHA-256 是文件内容的指纹：文件改动一个字节，指纹即不同。"
+        "核验报告及其来源：<code>nianbao verify</code>。</p>"
+        "<h3>运行参数</h3>" + params
+        + "<h3>输入文件</h3>" + inputs
+        + ENV_START + f"<h3>{ENV_HEADING}</h3>" + _table(env_rows, head=("项目", "记录")) + ENV_END
+        + "</section>"
+    )
+
+
+def appendix_text(record: dict) -> str:
+    lines = ["附：报告来源记录"]
+    lines += [f"  参数 {k} = {json.dumps(v, ensure_ascii=False)}" for k, v in record["parameters"].items()]
+    lines += [f"  {rec['path']}  sha256:{rec['sha256']}" for rec in record["inputs"].values()]
+    lines.append("  软件环境：见笔记本元数据 nianbao.provenance")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# In the runner: put the record into the notebook's metadata
+
+
+def record_in_outputs(nb: dict) -> dict | None:
+    """The record the appendix cell put in its output, or None when the notebook has none."""
+    for cell in reversed(nb.get("cells", [])):
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data") or {}
+            if MIME in data:
+                value = data[MIME]
+                return json.loads(value) if isinstance(value, str) else dict(value)
+    return None
+
+
+def stamp(nb, project: Project, unit: str, year: int):
+    """A copy of executed notebook ``nb`` with per-cell timings removed and the provenance record in
+    ``metadata.nianbao.provenance`` (from the appendix output; computed here when the notebook did not
+    get that far)."""
+    from .manifest import strip_run_timings
+
+    out = strip_run_timings(nb)
+    meta = out.metadata.setdefault("nianbao", {})
+    record = record_in_outputs(out)
+    if record is None:
+        params = out.metadata.get("papermill", {}).get("parameters") or None
+        record = collect(project, unit, year, parameters=params, mode=meta.get("kernel_mode"))
+    elif meta.get("kernel_mode") and record.get("kernel_mode") != meta["kernel_mode"]:
+        # The engine's word wins; an engine that reuses kernels should also set NIANBAO_KERNEL_MODE in
+        # the kernel so that the visible appendix says the same.
+        record["kernel_mode"] = meta["kernel_mode"]
+    meta[PROVENANCE_KEY] = record
+    return out
+
+
+def of_notebook(nb: dict) -> dict | None:
+    return (nb.get("metadata", {}).get("nianbao") or {}).get(PROVENANCE_KEY)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Comparing runs made in different environments
+
+
+def environment_of(record: dict | None) -> dict:
+    return {k: (record or {}).get(k) for k in ENVIRONMENT_KEYS}
+
+
+def environment_differences(a: dict | None, b: dict | None) -> list[str]:
+    """Human-readable differences between two records' environments ("packages.pandas: 2.2 → 2.3")."""
+    out = []
+
+    def walk(x, y, where):
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in sorted(set(x) | set(y)):
+                walk(x.get(k), y.get(k), f"{where}.{k}" if where else k)
+        elif x != y:
+            out.append(f"{where}: {x} → {y}")
+
+    walk(environment_of(a), environment_of(b), "")
+    return out
+
+
+def _mask_record(record: dict) -> dict:
+    return {k: (MASK if k in ENVIRONMENT_KEYS else v) for k, v in record.items()}
+
+
+_ENV_BLOCK = re.compile(re.escape(ENV_START) + ".*?" + re.escape(ENV_END), re.S)
+
+
+def mask_environment_in_html(html: str) -> str:
+    return _ENV_BLOCK.sub(ENV_START + MASK + ENV_END, html)
+
+
+def mask_environment_in_notebook(nb: dict) -> dict:
+    """``nb`` (already a private copy) with the environment parts of the record masked everywhere."""
+    meta = nb.get("metadata", {}).get("nianbao")
+    if isinstance(meta, dict):
+        meta.pop("kernel_mode", None)
+        if isinstance(meta.get(PROVENANCE_KEY), dict):
+            meta[PROVENANCE_KEY] = _mask_record(meta[PROVENANCE_KEY])
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data") or {}
+            if MIME in data and isinstance(data[MIME], dict):
+                data[MIME] = _mask_record(data[MIME])
+            html = data.get("text/html")
+            if isinstance(html, list):
+                html = "".join(html)
+            if isinstance(html, str) and ENV_START in html:
+                data["text/html"] = mask_environment_in_html(html)
+    return nb

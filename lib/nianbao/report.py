@@ -13,6 +13,7 @@ from .figures import Figures, load_figures
 from .form import Form
 from .narrative import Narrative, RenderedNarrative, load_narrative, markdown_html, render_narrative
 from .project import Project
+from .rollup import load_prior_figures, load_unit_figures
 from .tables_html import table_html
 from .units import Unit, load_units
 
@@ -101,11 +102,12 @@ def open_report(unit: str, year: int, project_dir: str | Path | None = None, *, 
     project = Project.find(project_dir) if project_dir is None else Project(Path(project_dir).resolve())
     registry = load_units(project.units_file, display=project.rel(project.units_file))
     unit_obj = registry.get(unit)
-    fig_path = project.figures_file(unit, year)
-    figures = load_figures(fig_path, unit=unit, year=int(year), strict=strict, display=project.rel(fig_path))
+    # A roll-up unit's tables are its children's sums; any other unit's come from its own file.
+    figures = load_unit_figures(project, unit, int(year), registry=registry, strict=strict)
     nar_path = project.narrative_file(unit, year)
     narrative = load_narrative(nar_path, figures.form, display=project.rel(nar_path))
-    prior = load_prior(project, unit, int(year))
+    prior = load_prior_figures(project, unit, int(year), registry=registry) if unit_obj.rollup \
+        else load_prior(project, unit, int(year))
     rendered = render_narrative(narrative, figures, unit_obj.name, prior)
     return Report(project=project, unit=unit_obj, year=int(year), form=figures.form, figures=figures,
                   narrative=narrative, rendered=rendered, prior=prior)

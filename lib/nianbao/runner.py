@@ -10,10 +10,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import atomic
+from . import atomic, manifest, provenance
 from .errors import ExecutionError, InputError
 from .figures import load_figures
 from .project import Project
+from .rollup import load_unit_figures
 from .units import load_units
 
 # Output format → nbconvert exporter name (looked up through the nbconvert.exporters entry point).
@@ -28,6 +29,12 @@ SIDE_OUTPUTS: dict = {}
 
 def register_side_output(filename: str, extract) -> None:
     SIDE_OUTPUTS[filename] = extract
+
+
+# validation.json: the validation result the report shows (light import: no Great Expectations here).
+from .validation.evidence import FILENAME as _VALIDATION_JSON, extract_validation_json  # noqa: E402
+
+register_side_output(_VALIDATION_JSON, extract_validation_json)
 
 
 @dataclass
@@ -51,12 +58,13 @@ def preflight(project: Project, unit: str, year: int):
     registry = load_units(project.units_file, display=project.rel(project.units_file))
     unit_obj = registry.get(unit)
     fig = project.figures_file(unit, year)
-    if not fig.exists():
+    if not fig.exists() and not unit_obj.rollup:
         raise InputError(
             f"{project.rel(fig)}: 找不到 {unit_obj.name} {year} 年的数据文件。"
             f"可用 `nianbao template --unit {unit} --year {year} > {project.rel(fig)}` 生成空白模板后填写。"
         )
-    figures = load_figures(fig, unit=unit, year=year, display=project.rel(fig))
+    # A roll-up unit's tables are its children's sums (rollup.py); any other unit's are its own file.
+    figures = load_unit_figures(project, unit, year, registry=registry)
     return unit_obj, figures
 
 
@@ -89,6 +97,7 @@ def execute(project: Project, unit: str, year: int, output_nb: Path, *, kernel_n
     meta["output_path"] = project.rel(project.output_dir(unit, year) / "report.ipynb")
     if extra_metadata:
         nb.metadata.setdefault("nianbao", {}).update(extra_metadata)
+    nb = provenance.stamp(nb, project, unit, year)  # drop per-cell timings, record provenance
     nbformat.write(nb, output_nb)
     if failure is not None:
         raise ExecutionError(
@@ -105,7 +114,10 @@ def export(notebook: Path, fmt: str) -> bytes:
 
 
 def run_report(project: Project, unit: str, year: int, formats=DEFAULT_FORMATS, *,
-               kernel_name: str = KERNEL_NAME, engine_name: str | None = None) -> RunResult:
+               kernel_name: str = KERNEL_NAME, engine_name: str | None = None,
+               kernel_mode: str | None = None) -> RunResult:
+    """``kernel_mode`` ("fresh" | "warm") is recorded as notebook metadata ``nianbao.kernel_mode``;
+    by default "fresh" with papermill's own engine, else whatever the engine records."""
     formats = check_formats(formats)
     unit_obj, figures = preflight(project, unit, year)
     out_dir = project.output_dir(unit, year)
@@ -115,8 +127,11 @@ def run_report(project: Project, unit: str, year: int, formats=DEFAULT_FORMATS, 
     failed_nb = out_dir / "report.failed.ipynb"
     side = list(SIDE_OUTPUTS.items())
     targets = [nb_target] + [out_dir / f"report.{fmt}" for fmt in formats] + [out_dir / name for name, _ in side]
+    targets.append(out_dir / manifest.MANIFEST_NAME)  # last: it describes the files moved before it
     meta = {"unit": unit, "year": int(year), "form": figures.form.id,
             "title": figures.form.report_title(unit_obj.name, year)}
+    if kernel_mode or engine_name in (None, "nbclient"):
+        meta["kernel_mode"] = kernel_mode or "fresh"
     with atomic.staged(targets) as temps:
         try:
             execute(project, unit, year, temps[0], kernel_name=kernel_name, engine_name=engine_name,
@@ -136,7 +151,8 @@ def run_report(project: Project, unit: str, year: int, formats=DEFAULT_FORMATS, 
                 if data is None:
                     raise ExecutionError(f"报告笔记本没有产生 {name} 所需的内容；请确认笔记本未被删减。")
                 tmp.write_bytes(data)
+        manifest.seal(project, unit, year, dict(zip(targets, temps)))
     failed_nb.unlink(missing_ok=True)
     result.files = ({"ipynb": nb_target} | {fmt: out_dir / f"report.{fmt}" for fmt in formats}
-                    | {name: out_dir / name for name, _ in side})
+                    | {name: out_dir / name for name, _ in side} | {"manifest": targets[-1]})
     return result

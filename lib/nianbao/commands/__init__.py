@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-BUILTIN = ("run", "template", "new")
+BUILTIN = ("run", "template", "validate", "new", "verify", "bundle", "batch", "synth")
 _COMMANDS: dict[str, ModuleType] = {}
 
 

@@ -1,7 +1,9 @@
 """nianbao run: execute one unit-year's report notebook and export it."""
 from __future__ import annotations
 
+from ..errors import ValidationFailed
 from ..runner import DEFAULT_FORMATS, run_report
+from ..validation.evidence import FILENAME as VALIDATION_JSON, read_status
 from .common import add_project, add_unit_year, project_of
 
 NAME = "run"
@@ -12,6 +14,8 @@ def add_arguments(parser) -> None:
     add_unit_year(parser)
     parser.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
                         help="comma-separated output formats: html, pdf (default: %(default)s)")
+    parser.add_argument("--allow-invalid", action="store_true",
+                        help="exit 0 even when the figures fail validation (the report shows the failures either way)")
     add_project(parser)
 
 
@@ -20,4 +24,17 @@ def main(args) -> int:
     result = run_report(project, args.unit, args.year, args.formats.split(","))
     for kind, path in result.files.items():
         print(f"{kind:6} {project.rel(path)}")
+    check_validation(result, allow_invalid=getattr(args, "allow_invalid", False))
     return 0
+
+
+def check_validation(result, *, allow_invalid: bool = False) -> None:
+    """Raise ValidationFailed (exit 4) when the written report failed validation; outputs stay in place."""
+    path = result.files.get(VALIDATION_JSON)
+    if path is None or allow_invalid:
+        return
+    code, counts = read_status(path)
+    if code == "failed":
+        raise ValidationFailed(
+            f"报告已生成，但数据校验未通过：{counts.get('error', 0)} 个错误，{counts.get('warning', 0)} 个警告"
+            f"（见报告中的“数据校验结果”和 {path.name}）。核对数据后重新生成；确需先生成草稿时可加 --allow-invalid。")

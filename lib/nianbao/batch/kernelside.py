@@ -1,0 +1,189 @@
+"""The kernel side of the warm-kernel engine (:mod:`nianbao.engines`): code that runs inside a kept
+IPython kernel.
+
+:func:`prepare` imports the heavy modules once and takes a snapshot of the process state a notebook
+can change; :func:`reset` restores that snapshot between units, so that the next notebook sees what a
+freshly started kernel with the same imports would show. What is reset, and why:
+
+- the user namespace, ``In``/``Out`` and the execution counter (``InteractiveShell.reset``), so
+  execution counts in the executed notebook start at 1 as in a fresh kernel;
+- ``nianbao`` module state: every ``functools`` cache in a loaded ``nianbao`` module is cleared, every
+  module-level ``_reset_unit_state()`` function is called (the hook for a module that keeps a
+  per-unit cache of its own), and ``nianbao`` modules first imported by the previous unit are dropped
+  from ``sys.modules`` so they are imported afresh;
+- the working directory, ``os.environ``, ``sys.path``, the ``decimal`` context, the root logger;
+- warning filters and the "already shown" registries (otherwise a warning shown for unit A would
+  silently not be shown for unit B);
+- pandas options and IPython display formatters registered by a notebook.
+
+Third-party modules stay imported: that is the point of a warm kernel. Their own global state is
+outside this list; the isolation test in ``tests/test_engine_warm.py`` runs two different units
+through one kernel and compares the second with a fresh-kernel run to catch any such leak.
+
+This module must not import anything heavy at module level: it is imported in every kept kernel.
+"""
+from __future__ import annotations
+
+import copy
+import decimal
+import gc
+import importlib
+import logging
+import os
+import pkgutil
+import sys
+import warnings
+
+# Imported once per kernel. Missing optional modules are skipped (recorded in ``failed_imports``).
+HEAVY_IMPORTS = ("pandas", "numpy", "great_expectations", "mistune", "yaml", "IPython.display")
+# nianbao modules a kernel never needs (command line, batch machinery, exporters run in the worker).
+NOT_IN_KERNEL = ("nianbao.cli", "nianbao.commands", "nianbao.batch", "nianbao.engines", "nianbao.exporters",
+                 "nianbao.dashboard", "nianbao.synthetic")
+
+_snapshot: dict | None = None
+failed_imports: dict[str, str] = {}
+
+
+def _is_nianbao(name: str) -> bool:
+    return name == "nianbao" or name.startswith("nianbao.")
+
+
+def _kernel_modules() -> list[str]:
+    import nianbao
+
+    names = []
+    for info in pkgutil.walk_packages(nianbao.__path__, "nianbao."):
+        if not any(info.name == p or info.name.startswith(p + ".") for p in NOT_IN_KERNEL):
+            names.append(info.name)
+    return names
+
+
+def prepare(extra_imports: tuple[str, ...] = ()) -> dict:
+    """Import what every report needs, then snapshot the state :func:`reset` restores."""
+    global _snapshot
+    for name in (*HEAVY_IMPORTS, "nianbao", *_kernel_modules(), *extra_imports):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                importlib.import_module(name)
+        except Exception as exc:  # an optional module, or one another engineer is still writing
+            failed_imports[name] = f"{type(exc).__name__}: {exc}"
+    _snapshot = _take()
+    # The imports leave a large heap (Great Expectations alone: ~10^6 objects) that every full
+    # collection would walk again; IPython's reset() runs one per unit. Freeze it: later collections
+    # only look at what the notebooks create.
+    gc.collect()
+    gc.freeze()
+    return {"modules": len(sys.modules), "failed_imports": dict(failed_imports)}
+
+
+def _pandas_options() -> dict:
+    pd = sys.modules.get("pandas")
+    if pd is None:
+        return {}
+    try:
+        from pandas._config.config import _registered_options
+    except ImportError:  # pragma: no cover - pandas internals moved
+        return {}
+    values = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key in _registered_options:
+            try:
+                values[key] = copy.deepcopy(pd.get_option(key))
+            except Exception:
+                pass
+    return values
+
+
+def _formatters() -> dict:
+    ip = _shell()
+    if ip is None:
+        return {}
+    return {mime: (dict(f.type_printers), dict(f.deferred_printers), getattr(f, "enabled", True))
+            for mime, f in ip.display_formatter.formatters.items()}
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    return get_ipython()
+
+
+def _take() -> dict:
+    root = logging.getLogger()
+    return {
+        "modules": set(sys.modules),
+        "environ": dict(os.environ),
+        "path": list(sys.path),
+        "filters": list(warnings.filters),
+        "decimal": decimal.getcontext().copy(),
+        "root_handlers": list(root.handlers),
+        "root_level": root.level,
+        "pandas": _pandas_options(),
+        "formatters": _formatters(),
+    }
+
+
+def reset(cwd: str) -> None:
+    """Make the kernel look freshly started (with the warm-up imports done) for the next notebook."""
+    if _snapshot is None:
+        raise RuntimeError("kernelside.reset() called before prepare()")
+    snap = _snapshot
+    ip = _shell()
+    if ip is not None:
+        ip.reset(new_session=True)
+    # nianbao module state
+    for name in [n for n in sys.modules if _is_nianbao(n) and n not in snap["modules"]]:
+        del sys.modules[name]
+        parent, _, child = name.rpartition(".")
+        if parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
+            try:
+                delattr(sys.modules[parent], child)
+            except AttributeError:
+                pass
+    for name, module in list(sys.modules.items()):
+        if not _is_nianbao(name) or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
+                value.cache_clear()
+        hook = vars(module).get("_reset_unit_state")
+        if callable(hook):
+            hook()
+    # process state
+    os.chdir(cwd)
+    if os.environ != snap["environ"]:
+        os.environ.clear()
+        os.environ.update(snap["environ"])
+    sys.path[:] = snap["path"]
+    warnings.filters[:] = snap["filters"]
+    warnings._filters_mutated()  # invalidates every module's "already shown" registry
+    getattr(warnings, "onceregistry", {}).clear()
+    decimal.setcontext(snap["decimal"].copy())
+    root = logging.getLogger()
+    root.handlers[:] = snap["root_handlers"]
+    root.setLevel(snap["root_level"])
+    pd = sys.modules.get("pandas")
+    if pd is not None and snap["pandas"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for key, value in snap["pandas"].items():
+                try:
+                    if pd.get_option(key) != value:
+                        pd.set_option(key, copy.deepcopy(value))
+                except Exception:
+                    pass
+    if ip is not None and snap["formatters"]:
+        for mime, f in ip.display_formatter.formatters.items():
+            saved = snap["formatters"].get(mime)
+            if saved is None:
+                continue
+            f.type_printers.clear()
+            f.type_printers.update(saved[0])
+            f.deferred_printers.clear()
+            f.deferred_printers.update(saved[1])
+            if hasattr(f, "enabled"):
+                f.enabled = saved[2]

@@ -1,0 +1,252 @@
+"""The batch: plan → skip what is unchanged → run the rest in workers (children before roll-ups) →
+record state → dashboard → summary.
+
+Only when at least one unit must run are worker processes (and so papermill, nbconvert, kernels)
+started; a batch where every unit is unchanged reads inputs, hashes them and rewrites the dashboard.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..project import Project
+from .plan import Job, KeyMaker, jobs_for, load_registry, select
+from .state import BatchState
+
+# Row statuses: of a report (passed, warning, failed = validation), of a run (error), or skipped.
+STATUS_LABELS = {"passed": "通过", "warning": "警告", "failed": "不通过", "error": "失败", "skipped": "跳过"}
+STATE_SAVE_EVERY = 5.0  # seconds between state writes during a batch
+
+
+@dataclass
+class Row:
+    """One unit's line in the summary and the dashboard."""
+
+    unit: str
+    name: str
+    status: str  # key of STATUS_LABELS
+    report_status: str | None = None  # for a skipped unit: the status of the report it kept
+    errors: int | None = None
+    warnings: int | None = None
+    seconds: float | None = None
+    message: str = ""
+    files: dict = field(default_factory=dict)  # kind -> project-relative path
+    failed_notebook: str | None = None
+    error_kind: str | None = None  # input | execution | internal
+    ran: bool = False
+    links: dict = field(default_factory=dict)  # filled by the dashboard: kind -> relative URL
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class BatchResult:
+    project: Project
+    year: int
+    rows: list[Row]
+    ran: list[str]
+    failed: list[str]
+    skipped: list[str]
+    seconds: float
+    executor: str
+    jobs: int
+    kernel_mode: str
+    dashboard: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every unit run this time produced its report; 3 when the failures are all bad inputs
+        (InputError's code), else 5 (a notebook or the machinery failed: ExecutionError's code)."""
+        if not self.failed:
+            return 0
+        kinds = {r.error_kind for r in self.rows if r.unit in self.failed}
+        return 3 if kinds == {"input"} else 5
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(STATUS_LABELS, 0)
+        for r in self.rows:
+            out[r.status] += 1
+        return out
+
+
+def _validation_status(v: dict | None) -> str:
+    code = (v or {}).get("status_code")
+    return code if code in ("passed", "warning", "failed") else "passed"
+
+
+def _row_from_record(unit: str, name: str, rec: dict | None, *, ran: bool) -> Row:
+    if rec is None:
+        return Row(unit=unit, name=name, status="skipped", message="尚未运行")
+    v = rec.get("validation") or {}
+    if rec.get("outcome") == "ok":
+        status = _validation_status(v)
+        row = Row(unit=unit, name=name, status=status if ran else "skipped", report_status=status,
+                  errors=v.get("errors"), warnings=v.get("warnings"), seconds=rec.get("seconds"),
+                  files=dict(rec.get("files", {})), ran=ran)
+        if not ran:
+            row.message = "输入未变更，沿用已有报告"
+        if not v:
+            row.message = (row.message + "；" if row.message else "") + "没有 validation.json"
+        return row
+    return Row(unit=unit, name=name, status="error" if ran else "skipped", report_status="error",
+               seconds=rec.get("seconds"), message=rec.get("error", ""), failed_notebook=rec.get("failed_notebook"),
+               error_kind=rec.get("error_kind"), ran=ran)
+
+
+def _outputs_present(project: Project, rec: dict) -> bool:
+    files = rec.get("files") or {}
+    return bool(files) and all((project.root / rel).is_file() for rel in files.values())
+
+
+class Progress:
+    """A tqdm bar on a terminal; otherwise one plain line per finished unit (log-friendly)."""
+
+    def __init__(self, total: int, stream=None, enabled: bool = True):
+        self.stream = stream or sys.stderr
+        self.total = total
+        self.done = 0
+        self.bar = None
+        self.enabled = enabled and total > 0
+        if self.enabled and getattr(self.stream, "isatty", lambda: False)():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=self.stream, unit="单位", dynamic_ncols=True, leave=True)
+
+    def update(self, row: Row) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        text = f"{row.unit} {row.label}"
+        if self.bar is not None:
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(1)
+            if row.status == "error":
+                self.bar.write(f"失败 {row.unit}: {row.message.splitlines()[0] if row.message else ''}", file=self.stream)
+        else:
+            width = len(str(self.total))
+            secs = f" {row.seconds:.1f}s" if row.seconds is not None else ""
+            print(f"[{self.done:>{width}}/{self.total}] {text}{secs}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_batch(project: Project, year: int, *, units: list[str] | None = None, jobs: int | None = None,
+              formats=("html",), force: bool = False, retry_failed: bool = False, strict_kernels: bool = False,
+              executor: str = "local", scheduler: str | None = None, progress: bool = True,
+              stream=None, dashboard: bool = True) -> BatchResult:
+    started = time.perf_counter()
+    year = int(year)
+    formats = tuple(dict.fromkeys(f.strip() for f in formats if f.strip()))
+    from ..runner import FORMAT_EXPORTERS  # noqa: F401  (light: checks the names below)
+
+    unknown = [f for f in formats if f not in FORMAT_EXPORTERS]
+    if unknown:
+        raise InputError(f"未知的输出格式 {', '.join(unknown)}；可用: {', '.join(FORMAT_EXPORTERS)}。")
+    registry = load_registry(project)
+    names = {u.id: u.name for u in registry}
+    state = BatchState.load(project, year)
+    ids = select(registry, units)
+    if retry_failed:
+        if not state.exists:
+            raise InputError(f"{project.rel(state.path)} 不存在：还没有 {year} 年的批量运行记录，无从重试。"
+                             f"请先运行 nianbao batch --year {year}。")
+        failed_before = set(state.failed())
+        ids = [u for u in ids if u in failed_before]
+    mode = "fresh" if strict_kernels else "warm"
+    keys = KeyMaker(project, registry, year, formats, mode)
+    planned = jobs_for(project, registry, ids, keys)
+    to_run: list[Job] = []
+    skipped: list[str] = []
+    for job in planned:
+        prev = state.units.get(job.unit)
+        if (not force and not retry_failed and prev and prev.get("outcome") == "ok" and prev.get("key") == job.key
+                and _outputs_present(project, prev)):
+            skipped.append(job.unit)
+        else:
+            to_run.append(job)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(to_run) or 1))
+    state.last_run = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "formats": list(formats),
+                      "kernel_mode": mode, "executor": executor, "jobs": jobs, "units": len(planned),
+                      "to_run": len(to_run)}
+    ran_rows: dict[str, Row] = {}
+    if to_run:
+        ran_rows = _execute(project, year, to_run, state, names, jobs=jobs, formats=formats, strict=strict_kernels,
+                            executor=executor, scheduler=scheduler, progress=progress, stream=stream)
+    state.last_run["seconds"] = round(time.perf_counter() - started, 3)
+    state.save()
+    selected = {j.unit for j in planned}
+    rows = []
+    for u in registry:
+        if u.id in ran_rows:
+            rows.append(ran_rows[u.id])
+        else:
+            row = _row_from_record(u.id, u.name, state.units.get(u.id), ran=False)
+            if u.id not in selected and row.message == "输入未变更，沿用已有报告":
+                row.message = "本次未选择，沿用已有报告"
+            rows.append(row)
+    failed = [r.unit for r in rows if r.ran and r.status == "error"]
+    result = BatchResult(project=project, year=year, rows=rows, ran=[j.unit for j in to_run], failed=failed,
+                         skipped=skipped, seconds=time.perf_counter() - started, executor=executor, jobs=jobs,
+                         kernel_mode=mode)
+    if dashboard:
+        from ..dashboard import write_dashboard
+
+        result.dashboard = write_dashboard(project, year, rows, summary=result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, names: dict, *, jobs: int,
+             formats, strict: bool, executor: str, scheduler: str | None, progress: bool, stream) -> dict[str, Row]:
+    from .executors import make_executor
+
+    log_dir = project.outputs_dir / str(year) / ".batch-logs"
+    if log_dir.is_dir():
+        for old in log_dir.glob("worker-*.log"):
+            old.unlink(missing_ok=True)
+    config = {"log_dir": str(log_dir), "strict": strict,
+              "prewarm": None if strict else {"kernel_name": "python3", "cwd": str(project.notebooks_dir)}}
+    base = {"root": str(project.root), "year": year, "formats": list(formats), "strict": strict, "config": config}
+    waiting = {j.unit: j for j in to_run}
+    in_batch = set(waiting)
+    finished: set[str] = set()
+    rows: dict[str, Row] = {}
+    bar = Progress(len(to_run), stream=stream, enabled=progress)
+    ex = make_executor(executor, jobs, config, scheduler)
+    running: dict = {}
+    try:
+        while waiting or running:
+            for uid in [u for u, j in waiting.items() if all(d in finished or d not in in_batch for d in j.deps)]:
+                job = waiting.pop(uid)
+                running[ex.submit({**base, "unit": uid, "key": job.key})] = job
+            if not running:  # pragma: no cover - a dependency cycle would have been refused by the plan
+                raise InputError("批量运行无法继续：剩余单位互相依赖。")
+            for fut in ex.wait_any(list(running), timeout=None):
+                job = running.pop(fut)
+                try:
+                    rec = fut.result()
+                except Exception as exc:  # the worker process itself died
+                    rec = {"key": job.key, "outcome": "failed", "error_kind": "internal",
+                           "error": f"工作进程异常退出：{type(exc).__name__}: {exc}", "files": {}}
+                state.record(job.unit, rec)
+                state.save(every=STATE_SAVE_EVERY)
+                finished.add(job.unit)
+                row = _row_from_record(job.unit, names.get(job.unit, job.unit), rec, ran=True)
+                rows[job.unit] = row
+                bar.update(row)
+    except KeyboardInterrupt:
+        ex.close(cancel=True)
+        state.save()
+        raise
+    finally:
+        bar.close()
+    ex.close()
+    return rows

@@ -1,0 +1,104 @@
+"""nianbao batch: every unit of a year in one command — parallel, incremental, with a dashboard."""
+from __future__ import annotations
+
+import sys
+import unicodedata
+
+from .common import add_project, project_of
+
+NAME = "batch"
+HELP = "render every unit's report for a year in parallel worker processes (skips unchanged units)"
+FULL_TABLE_MAX = 60  # longer batches list only the units that need attention
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="report year, e.g. 2022")
+    parser.add_argument("--units", metavar="A,B,…", help="only these unit ids (default: every unit in params/units.yaml)")
+    parser.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: number of CPUs)")
+    parser.add_argument("--formats", default="html", help="comma-separated output formats: html, pdf (default: %(default)s)")
+    parser.add_argument("--force", action="store_true", help="run every selected unit even if nothing changed")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="run only the units that failed in the last batch for this year")
+    parser.add_argument("--strict-kernels", action="store_true",
+                        help="a fresh kernel for every unit (slower; the notebook records kernel_mode=fresh)")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="local worker processes (default) or Dask distributed")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="with --executor dask: an existing Dask scheduler (default: a LocalCluster on 127.0.0.1)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    add_project(parser)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _clip(text: str, width: int) -> str:
+    out, used = "", 0
+    for ch in text:
+        w = _width(ch)
+        if used + w > width:
+            return out + "…"
+        out, used = out + ch, used + w
+    return out
+
+
+def format_summary(result) -> str:
+    rel = result.project.rel
+    rows = result.rows
+    shown = rows if len(rows) <= FULL_TABLE_MAX else [r for r in rows if r.status in ("error", "failed", "warning")]
+    lines = []
+    if shown:
+        name_w = min(40, max(_width("单位"), *(_width(f"{r.unit} {r.name}") for r in shown)))
+        head = f"{_pad('单位', name_w)}  {_pad('状态', 6)}  {'错误':>4}  {'警告':>4}  {'用时':>6}  说明"
+        lines += [head, "-" * _width(head)]
+        for r in shown:
+            who = _clip(f"{r.unit} {r.name}", name_w)
+            status = r.label + (f"·{'上次' if r.report_status == 'error' else ''}{_label(r.report_status)}"
+                                if r.status == "skipped" and r.report_status else "")
+            num = lambda v: "—" if v is None else str(v)  # noqa: E731
+            secs = "" if r.seconds is None or not r.ran else f"{r.seconds:.1f}s"
+            note = r.message.splitlines()[0] if r.message else ""
+            lines.append(f"{_pad(who, name_w)}  {_pad(status, 6)}  {num(r.errors):>4}  {num(r.warnings):>4}  "
+                         f"{secs:>6}  {_clip(note, 60)}")
+        if len(shown) < len(rows):
+            lines.append(f"（共 {len(rows)} 个单位，上表只列出需要关注的 {len(shown)} 个；全部见看板。）")
+        lines.append("")
+    c = result.counts()
+    lines.append(f"合计 {len(rows)} 个单位：通过 {c['passed']}，警告 {c['warning']}，不通过 {c['failed']}，"
+                 f"失败 {c['error']}，跳过 {c['skipped']}。本次运行 {len(result.ran)} 个"
+                 f"（{result.jobs} 个{'Dask ' if result.executor == 'dask' else ''}工作进程，"
+                 f"{'每单位新内核' if result.kernel_mode == 'fresh' else '常驻内核'}），用时 {result.seconds:.1f} 秒。")
+    if result.failed:
+        lines.append(f"失败的单位（{len(result.failed)}）：{', '.join(result.failed)}")
+        for r in rows:
+            if r.unit in result.failed and r.failed_notebook:
+                lines.append(f"  {r.unit}: 保留了执行到出错处的笔记本 {r.failed_notebook}")
+        lines.append(f"修正后重试失败的单位：nianbao batch --year {result.year} --retry-failed")
+    if result.dashboard:
+        lines.append(f"看板：{rel(result.dashboard)}")
+    return "\n".join(lines)
+
+
+def _label(code):
+    from ..batch.run import STATUS_LABELS
+
+    return STATUS_LABELS.get(code, "")
+
+
+def main(args) -> int:
+    from ..batch.run import run_batch
+
+    project = project_of(args)
+    units = [u.strip() for u in args.units.split(",") if u.strip()] if args.units else None
+    if args.scheduler and args.executor != "dask":
+        args.executor = "dask"
+    result = run_batch(project, args.year, units=units, jobs=args.jobs, formats=args.formats.split(","),
+                       force=args.force, retry_failed=args.retry_failed, strict_kernels=args.strict_kernels,
+                       executor=args.executor, scheduler=args.scheduler, progress=not args.quiet, stream=sys.stderr)
+    print(format_summary(result))
+    return result.exit_code

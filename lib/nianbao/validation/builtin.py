@@ -1,0 +1,40 @@
+"""The built-in checks, registered exactly as any other producer registers its own.
+
+- ``form-rules`` (batch): every rule of the form definition, as Great Expectations suites.
+- ``input-file``: what the loader found wrong with the files beyond single cells (unknown or
+  duplicate rows, header mismatches, unreadable facts), and a prior-year file that exists but
+  cannot be read (cross-year rules then cannot run: a warning, so nobody mistakes it for a pass).
+"""
+from __future__ import annotations
+
+from ..findings import Finding
+from . import checks
+from .checks import CheckContext
+
+
+def form_rules(contexts: list[CheckContext]):
+    from .engine import validate_batch  # imports pandas and Great Expectations only when validating
+
+    return validate_batch(contexts)
+
+
+def input_file(ctx: CheckContext) -> list[Finding]:
+    from .rules import ABSENT_KINDS, CELL_VALUE_KINDS
+
+    out = []
+    for p in ctx.figures.problems:
+        if p.table is not None and (p.kind in CELL_VALUE_KINDS or p.kind in ABSENT_KINDS):
+            continue  # a cell's value or an absent cell: reported by the TYPE-* suites
+        out.append(Finding(rule_id="INPUT-FILE", severity="error", message=p.message, table_name=p.table,
+                           row_label=p.row_label, column_label=p.column_label,
+                           actual=None if p.value is None else str(p.value), file=p.file, line=p.line,
+                           description="数据文件的结构或内容不符合格式定义"))
+    if ctx.prior_error:
+        out.append(Finding(rule_id="X-PRIOR-UNREADABLE", severity="warning",
+                           message=f"上年数据文件无法读取，跨年度校验（X-CARRY-OVER、X-IN-FORCE）未执行：{ctx.prior_error}",
+                           description="上年数据存在时须做跨年度校验"))
+    return out
+
+
+checks.register("form-rules", form_rules, batch=True)
+checks.register("input-file", input_file)

@@ -1,0 +1,177 @@
+"""Registry of checks: everything that turns a unit-year's inputs into :class:`~nianbao.findings.Finding`.
+
+A check is a function ``fn(ctx) -> list[Finding]`` taking one :class:`CheckContext`, registered
+under a name with :func:`register`. Built-in checks are registered exactly the same way (see
+:data:`BUILTIN`); the narrative lint registers itself like this::
+
+    from nianbao.validation import checks
+
+    def lint(ctx: checks.CheckContext) -> list[Finding]:
+        if ctx.narrative is None:
+            return []
+        ...
+        return [Finding(rule_id="NARR-FIGURE", severity="error", message="…", ...)]
+
+    checks.register("narrative", lint)
+
+and its module is added to :data:`BUILTIN` so that every validation (the report, ``nianbao
+validate``) imports it before running. Importing this module is cheap: it does not import pandas or
+Great Expectations.
+
+A check that is far cheaper over many units at once (the Great Expectations suites) registers with
+``batch=True``: it then gets the whole list of contexts and returns one result per context, in the
+same order. A result is a list of findings, or a :class:`CheckOutput` (findings plus JSON evidence
+kept in ``validation.json``).
+
+Fields of :class:`CheckContext`:
+
+``unit``
+    :class:`nianbao.units.Unit` — id, name, level (ministry/province/city/county/township), kind,
+    parent, rollup, rulemaking.
+``year``
+    The report year (int).
+``figures``
+    :class:`nianbao.figures.Figures` of that year, loaded with ``strict=False``: defective cells
+    are ``None`` and ``figures.problems`` holds the loader's problems (kind, raw text, line).
+    ``figures.form`` is the form definition (also available as ``ctx.form``).
+``prior``
+    The prior year's :class:`~nianbao.figures.Figures` (loaded with ``strict=False``), or ``None``
+    when the prior year has no figures file, it could not be read (see ``prior_error``) or it uses
+    another form version (see ``prior_note``).
+``prior_error``
+    Why a prior-year figures file that exists could not be loaded (its loader message), else None.
+``prior_note``
+    Why existing prior-year figures were not compared (e.g. another form version), else None.
+``narrative``
+    :class:`nianbao.narrative.Narrative` (``report.narrative``), or ``None`` when it could not be
+    loaded. A unit without ``narrative.md`` has an empty Narrative (``path is None``).
+``project``
+    :class:`nianbao.project.Project`, or ``None`` for contexts built outside a project (tests,
+    benchmarks).
+
+Findings a check returns need not carry ``unit``/``year``/labels: the validation fills ``unit``,
+``year``, ``check`` and, from the form, ``table_name``/``row_label``/``column_label`` when only the
+keys were given.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+from ..figures import Figures
+from ..findings import Finding
+from ..form import Form
+from ..narrative import Narrative
+from ..project import Project
+from ..units import Unit
+
+# Modules imported before any validation runs; each registers its checks on import.
+BUILTIN = (
+    "nianbao.validation.builtin",
+)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    unit: Unit
+    year: int
+    figures: Figures
+    prior: Figures | None = None
+    narrative: Narrative | None = None
+    project: Project | None = None
+    prior_error: str | None = None
+    prior_note: str | None = None
+
+    @property
+    def form(self) -> Form:
+        return self.figures.form
+
+
+@dataclass(frozen=True)
+class CheckOutput:
+    """What a check may return instead of a plain list: its findings plus JSON-safe evidence, kept in
+    ``validation.json`` under ``evidence.<check name>``."""
+
+    findings: list
+    evidence: dict | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    fn: Callable
+    batch: bool = False
+
+
+_CHECKS: dict[str, Check] = {}
+_loaded = False
+
+
+def register(name: str, fn: Callable, *, batch: bool = False, replace: bool = False) -> None:
+    """Add a check. ``fn(ctx) -> list[Finding]``; with ``batch=True``, ``fn(contexts) -> list[list[Finding]]``."""
+    if not callable(fn):
+        raise TypeError(f"check {name!r}: {fn!r} is not callable")
+    if name in _CHECKS and not replace and _CHECKS[name].fn is not fn:
+        raise ValueError(f"check {name!r} is already registered (pass replace=True to replace it)")
+    _CHECKS[name] = Check(name, fn, batch)
+
+
+def unregister(name: str) -> None:
+    _CHECKS.pop(name, None)
+
+
+def load_builtin() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in BUILTIN:
+            importlib.import_module(module)
+
+
+def registered() -> dict[str, Check]:
+    """Every check, in registration order (built-ins first)."""
+    load_builtin()
+    return dict(_CHECKS)
+
+
+@dataclass
+class CheckRun:
+    """Everything the registered checks produced for one context."""
+
+    findings: list[Finding]
+    checks: dict[str, dict]  # check name -> {"findings": n, "evidence": {...}?}
+
+
+def run_checks(contexts: list[CheckContext]) -> list[CheckRun]:
+    """Run every registered check over ``contexts``; one :class:`CheckRun` per context, same order."""
+    out = [CheckRun([], {}) for _ in contexts]
+    for check in registered().values():
+        if check.batch:
+            per = list(check.fn(contexts))
+            if len(per) != len(contexts):
+                raise RuntimeError(f"batch check {check.name!r} returned {len(per)} results for {len(contexts)} contexts")
+        else:
+            per = [check.fn(ctx) for ctx in contexts]
+        for i, got in enumerate(per):
+            evidence = None
+            if isinstance(got, CheckOutput):
+                got, evidence = got.findings, got.evidence
+            found = []
+            for f in got or ():
+                if not isinstance(f, Finding):
+                    raise TypeError(f"check {check.name!r} returned {f!r}, not a Finding")
+                found.append(f if f.check else _with_check(f, check.name))
+            out[i].findings.extend(found)
+            out[i].checks[check.name] = {"findings": len(found)} | ({"evidence": evidence} if evidence else {})
+    return out
+
+
+def _with_check(f: Finding, name: str) -> Finding:
+    from dataclasses import replace
+
+    return replace(f, check=name)
+
+
+__all__ = ["BUILTIN", "Check", "CheckContext", "CheckOutput", "CheckRun", "register", "registered", "run_checks",
+           "unregister"]

@@ -1,0 +1,112 @@
+"""Building check contexts from a project and validating them, one unit or many at once."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from ..errors import InputError
+from ..figures import Figures, load_figures
+from ..narrative import load_narrative
+from ..project import Project
+from ..units import Unit
+from .checks import CheckContext, run_checks
+from .result import ValidationResult, complete, sort_key
+
+
+def load_prior(project: Project, unit: str, year: int, form) -> tuple[Figures | None, str | None, str | None]:
+    """(prior-year figures, why they could not be read, why they are not compared)."""
+    path = project.figures_file(unit, year - 1)
+    if not path.is_file():
+        return None, None, None
+    try:
+        prior = load_figures(path, unit=unit, year=year - 1, strict=False, display=project.rel(path))
+    except InputError as exc:
+        return None, str(exc), None
+    if prior.form.id != form.id:
+        return None, None, f"{year - 1}年使用另一报告格式（{prior.form.document}），两种格式不能逐格对应"
+    return prior, None, None
+
+
+def load_context(project: Project, unit: Unit, year: int) -> tuple[CheckContext, list[str]]:
+    """The context for ``unit`` in ``year``, figures loaded with ``strict=False``.
+
+    Raises :class:`InputError` when the figures file cannot be read at all (missing, invalid YAML,
+    no year). Returns the context and the input errors that did not stop validation (an unreadable
+    narrative: the context then has ``narrative=None``).
+    """
+    fig_path = project.figures_file(unit.id, year)
+    if not fig_path.is_file():
+        raise InputError(f"{project.rel(fig_path)}: 找不到 {unit.name} {year} 年的数据文件。"
+                         f"可用 `nianbao template --unit {unit.id} --year {year} > {project.rel(fig_path)}` 生成空白模板后填写。")
+    figures = load_figures(fig_path, unit=unit.id, year=int(year), strict=False, display=project.rel(fig_path))
+    problems = []
+    nar_path = project.narrative_file(unit.id, year)
+    try:
+        narrative = load_narrative(nar_path, figures.form, display=project.rel(nar_path))
+    except InputError as exc:
+        narrative = None
+        problems.append(str(exc))
+    prior, prior_error, prior_note = load_prior(project, unit.id, int(year), figures.form)
+    ctx = CheckContext(unit=unit, year=int(year), figures=figures, prior=prior, narrative=narrative, project=project,
+                       prior_error=prior_error, prior_note=prior_note)
+    return ctx, problems
+
+
+def context_from_report(report) -> CheckContext:
+    prior, prior_error, prior_note = load_prior(report.project, report.unit.id, report.year, report.form)
+    return CheckContext(unit=report.unit, year=report.year, figures=report.figures, prior=prior,
+                        narrative=report.narrative, project=report.project, prior_error=prior_error,
+                        prior_note=prior_note)
+
+
+def _inputs(ctx: CheckContext) -> dict:
+    out = {"figures": ctx.figures.display_path}
+    if ctx.prior is not None:
+        out["prior_figures"] = ctx.prior.display_path
+    elif ctx.project is not None and ctx.project.figures_file(ctx.unit.id, ctx.year - 1).is_file():
+        out["prior_figures"] = ctx.project.rel(ctx.project.figures_file(ctx.unit.id, ctx.year - 1))
+    if ctx.narrative is not None and ctx.narrative.path is not None:
+        out["narrative"] = ctx.narrative.display_path
+    return out
+
+
+def validate_contexts(contexts: list[CheckContext]) -> list[ValidationResult]:
+    """Validate many unit-years in one pass (one GX run per rule, not per unit); results in order."""
+    contexts = list(contexts)
+    if not contexts:
+        return []
+    started = time.perf_counter()
+    at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    runs = run_checks(contexts)
+    seconds = round(time.perf_counter() - started, 3)
+    results = []
+    for ctx, run in zip(contexts, runs):
+        findings = sorted((complete(f, ctx.form, ctx.unit.id, ctx.year) for f in run.findings), key=sort_key(ctx.form))
+        results.append(ValidationResult(
+            unit=ctx.unit.id, unit_name=ctx.unit.name, year=ctx.year, form=ctx.form.id, findings=tuple(findings),
+            checks=run.checks, inputs=_inputs(ctx),
+            volatile={"validated_at": at, "seconds": seconds, "units_in_call": len(contexts)},
+        ))
+    return results
+
+
+def validate_units(contexts: list[CheckContext]) -> dict[str, ValidationResult]:
+    """Validate one year's units in one call: {unit id: result}. Contexts must name distinct units."""
+    contexts = list(contexts)
+    ids = [c.unit.id for c in contexts]
+    dupes = sorted({u for u in ids if ids.count(u) > 1})
+    if dupes:
+        raise ValueError(f"validate_units: units given more than once: {dupes} (use validate_contexts for several years)")
+    return {r.unit: r for r in validate_contexts(contexts)}
+
+
+_CACHE_ATTR = "_nianbao_validation"
+
+
+def validate_report(report) -> ValidationResult:
+    """Validate a :class:`~nianbao.report.Report` once; later calls return the cached result."""
+    cached = report.__dict__.get(_CACHE_ATTR)
+    if cached is None:
+        cached = validate_contexts([context_from_report(report)])[0]
+        report.__dict__[_CACHE_ATTR] = cached
+    return cached

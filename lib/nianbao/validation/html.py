@@ -1,0 +1,161 @@
+"""The report's validation banner (under the title) and its section 数据校验结果.
+
+All text is escaped with :func:`html.escape`. Styles are inline in a small ``<style>`` element so the
+blocks look right in any exporter; classes are prefixed ``nb-v``.
+"""
+from __future__ import annotations
+
+from html import escape
+
+from ..findings import SEVERITY_LABELS
+from .result import MIME, ValidationResult, fmt_diff
+
+SECTION_TITLE = "数据校验结果"
+SECTION_ID = "section-validation"
+
+STYLE = """<style>
+.nb-v-banner { border: 2px solid #b42318; background: #fef3f2; color: #b42318; padding: .6rem 1rem;
+  margin: 0 0 1.5rem; text-indent: 0; line-height: 1.6; }
+.nb-v-banner strong { font-size: 1.15rem; }
+.nb-v-banner a { color: inherit; }
+.nb-v-note { font-size: .85rem; color: #666; text-align: center; margin: 0 0 1rem; text-indent: 0; }
+.nb-v-note.nb-v-warning { color: #9a6700; }
+.nb-v-summary { text-indent: 0; }
+.nb-v-failed { color: #b42318; } .nb-v-warning { color: #9a6700; } .nb-v-passed { color: #067647; }
+table.nb-v-table { font-size: .8rem; }
+.nb-v-table td { vertical-align: top; padding: .25rem .35rem; }
+.nb-v-table td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.nb-v-table tr.sev-error td.sev { color: #b42318; font-weight: bold; }
+.nb-v-table tr.sev-warning td.sev { color: #9a6700; }
+.nb-v-table code { font-size: .75rem; white-space: nowrap; }
+.nb-v-findings th, .nb-v-findings td.sev, .nb-v-findings td.tbl, .nb-v-findings td.col { white-space: nowrap; }
+.nb-v-findings td.row { min-width: 9em; } .nb-v-findings td.msg { min-width: 16em; }
+.nb-v-rules td.verdict, .nb-v-rules td.sev, .nb-v-rules th { white-space: nowrap; }
+.nb-v-rules td.desc { min-width: 14em; } .nb-v-rules td.gx code { white-space: normal; word-break: break-all; }
+@media print { .nb-v-banner { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
+</style>"""
+
+
+def _s(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _counts_text(result: ValidationResult) -> str:
+    c = result.counts
+    return f"{c['error']} 个错误，{c['warning']} 个警告"
+
+
+def banner_html(result: ValidationResult) -> tuple[str, str]:
+    code = result.status_code
+    if code == "failed":
+        text = (f"数据校验未通过：发现{_counts_text(result)}。表格数据不一致，本报告不应发布；"
+                f"请核对数据后重新生成。详见“{SECTION_TITLE}”。")
+        html = (f'{STYLE}<div class="nb-v-banner" role="alert" data-status="failed">'
+                f"<strong>数据校验未通过</strong>：发现 {result.counts['error']} 个错误、"
+                f"{result.counts['warning']} 个警告。表格数据不一致，本报告不应发布；请核对数据后重新生成。"
+                f'详见<a href="#{SECTION_ID}">“{SECTION_TITLE}”</a>。</div>')
+    elif code == "warning":
+        text = f"数据校验：通过，有 {result.counts['warning']} 个警告（见“{SECTION_TITLE}”）。"
+        html = (f'{STYLE}<p class="nb-v-note nb-v-warning" data-status="warning">数据校验：通过，有 '
+                f'{result.counts["warning"]} 个警告（见<a href="#{SECTION_ID}">“{SECTION_TITLE}”</a>）。</p>')
+    else:
+        text = "数据校验：通过（0 个错误，0 个警告）。"
+        html = f'{STYLE}<p class="nb-v-note nb-v-passed" data-status="passed">{escape(text)}</p>'
+    return html, text
+
+
+def findings_table(result: ValidationResult) -> str:
+    head = ("序号", "级别", "规则", "表", "行", "列", "应为", "实际", "差额", "说明")
+    out = ['<table class="nb-table nb-v-table nb-v-findings"><thead><tr>']
+    out += [f'<th scope="col">{h}</th>' for h in head]
+    out.append("</tr></thead><tbody>")
+    for n, f in enumerate(result.findings, start=1):
+        attrs = (f' class="sev-{escape(f.severity)}" data-rule="{escape(f.rule_id)}"'
+                 f' data-table="{escape(_s(f.table))}" data-row="{escape(_s(f.row))}" data-col="{escape(_s(f.column))}"')
+        where = ""
+        if f.file:
+            where = f'<br><code>{escape(f.file)}{escape(f":{f.line}" if f.line else "")}</code>'
+        cells = [
+            f'<td class="num">{n}</td>',
+            f'<td class="sev">{escape(SEVERITY_LABELS[f.severity])}</td>',
+            f"<td><code>{escape(f.rule_id)}</code></td>",
+            f'<td class="tbl">{escape(_s(f.table_name))}</td>',
+            f'<td class="row">{escape(_s(f.row_label))}</td>',
+            f'<td class="col">{escape(_s(f.column_label))}</td>',
+            f'<td class="num expected">{escape(_s(f.expected))}</td>',
+            f'<td class="num actual">{escape(_s(f.actual))}</td>',
+            f'<td class="num difference">{escape(fmt_diff(f.difference))}</td>',
+            f'<td class="msg">{escape(f.message)}{where}</td>',
+        ]
+        out.append(f"<tr{attrs}>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def rules_table(result: ValidationResult) -> str:
+    failed = {}
+    for f in result.findings:
+        failed.setdefault(f.rule_id, []).append(f)
+    out = ['<table class="nb-table nb-v-table nb-v-rules"><thead><tr>',
+           '<th scope="col">规则</th><th scope="col">说明</th><th scope="col">级别</th>'
+           '<th scope="col">Great Expectations 期望</th><th scope="col">结果</th></tr></thead><tbody>']
+    for s in result.suites:
+        if not s["applicable"]:
+            verdict = f"未适用（{s.get('reason', '')}）"
+        elif s.get("success"):
+            verdict = "通过"
+        else:
+            verdict = f"不通过（{len(failed.get(s['rule_id'], []))} 处）"
+        types = "、".join(e["type"] for e in s["expectations"])
+        out.append(
+            f'<tr data-rule="{escape(s["rule_id"])}"><td><code>{escape(s["rule_id"])}</code></td>'
+            f'<td class="desc">{escape(s["description"])}</td>'
+            f'<td class="sev">{escape(SEVERITY_LABELS.get(s["severity"], s["severity"]))}</td>'
+            f'<td class="gx"><code>{escape(types)}</code></td><td class="verdict">{escape(verdict)}</td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def section_html(result: ValidationResult) -> tuple[str, str]:
+    code = result.status_code
+    suites = result.suites
+    gx = result.checks.get("form-rules", {}).get("evidence", {})
+    applied = sum(1 for s in suites if s["applicable"])
+    summary = (f"结论：<strong class=\"nb-v-{code}\">{escape(result.status)}</strong>。"
+               f"按报告格式定义的 {len(suites)} 条规则（其中 {applied} 条适用于本报告），以 Great Expectations "
+               f"{escape(_s(gx.get('version')))} 期望集校验表格数据，另有 "
+               f"{escape('、'.join(n for n in result.checks if n != 'form-rules') or '无')} 检查；"
+               f"发现错误 {result.counts['error']} 个、警告 {result.counts['warning']} 个。"
+               f"本工具只报告问题，不修改、不推算任何数字。")
+    parts = [STYLE, f'<section class="nb-section nb-validation" id="{SECTION_ID}" data-status="{code}">',
+             f"<h2>{SECTION_TITLE}</h2>", f'<p class="nb-v-summary">{summary}</p>']
+    if result.findings:
+        parts.append("<h3>发现的问题</h3>")
+        parts.append(f'<div class="nb-table-wrap">{findings_table(result)}</div>')
+    else:
+        parts.append('<p class="nb-v-summary">未发现问题。</p>')
+    if suites:
+        parts.append("<h3>校验规则</h3>")
+        parts.append(f'<div class="nb-table-wrap">{rules_table(result)}</div>')
+    parts.append(f'<p class="nb-v-note">完整的校验记录保存在报告旁的 validation.json 中。</p>')
+    parts.append("</section>")
+    lines = [f"{SECTION_TITLE}：{result.status}（{_counts_text(result)}）"]
+    for n, f in enumerate(result.findings, start=1):
+        where = " ".join(x for x in (f.table_name, f.row_label and f"「{f.row_label}」",
+                                     f.column_label and f"列「{f.column_label}」") if x)
+        lines.append(f"{n}. [{SEVERITY_LABELS[f.severity]}] {f.rule_id} {where}：{f.message}")
+    return "".join(parts), "\n".join(lines)
+
+
+def banner_block(result: ValidationResult):
+    from ..report import HTMLBlock
+
+    html, text = banner_html(result)
+    return HTMLBlock(html, text)
+
+
+def section_block(result: ValidationResult):
+    from ..report import HTMLBlock
+
+    html, text = section_html(result)
+    return HTMLBlock(html, text, data={MIME: result.to_json()})
