@@ -165,6 +165,8 @@ def normalise_pdf_text(text: str, *, environment: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text)
     if environment and ENV_HEADING in text:
         text = text[: text.rindex(ENV_HEADING)] + MASK
+        # a longer or shorter environment table can change the page count printed in every footer
+        text = re.sub(r"共\s*\d+\s*[页⻚]", "共 ? 页", text)
     return text
 
 

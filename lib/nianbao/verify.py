@@ -128,7 +128,9 @@ def resolve(target: Path, project: Path | None, stack: ExitStack) -> Subject:
     label = str(target)
     if not target.exists():
         raise InputError(f"{target}: 不存在 / does not exist")
-    if target.is_file() and zipfile.is_zipfile(target):
+    if target.is_file() and (target.suffix.lower() == ".zip" or target.suffix != ".ipynb" and zipfile.is_zipfile(target)):
+        if not zipfile.is_zipfile(target):
+            raise InputError(f"{target}: 不是有效的 zip 压缩包 / not a valid zip archive")
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nianbao-verify-")))
         safe_extract(target, tmp)
         target = _bundle_root(tmp)

@@ -21,3 +21,6 @@ class KernelPlugin(WorkerPlugin):
         engines = sys.modules.get("nianbao.engines")
         if engines is not None:
             engines.shutdown_all()
+        browser = sys.modules.get("nianbao.exporters.browser")
+        if browser is not None:  # the PDF exporter's Chromium
+            browser.close_shared()

@@ -30,15 +30,18 @@ import gc
 import importlib
 import logging
 import os
-import pkgutil
 import sys
 import warnings
 
 # Imported once per kernel. Missing optional modules are skipped (recorded in ``failed_imports``).
-HEAVY_IMPORTS = ("pandas", "numpy", "great_expectations", "mistune", "yaml", "IPython.display")
-# nianbao modules a kernel never needs (command line, batch machinery, exporters run in the worker).
-NOT_IN_KERNEL = ("nianbao.cli", "nianbao.commands", "nianbao.batch", "nianbao.engines", "nianbao.exporters",
-                 "nianbao.dashboard", "nianbao.synthetic")
+# Third-party modules only, plus the one nianbao module the notebook imports first: a nianbao module
+# imported here that a fresh kernel would not import could change what the report shows (modules
+# register checks, exporters, placeholders on import) — the isolation test caught exactly that. nianbao
+# modules the notebook imports later (validation, provenance, …) are dropped by every reset and so
+# imported afresh by each notebook, as in a fresh kernel; their heavy dependencies stay warm.
+HEAVY_IMPORTS = ("pandas", "numpy", "great_expectations", "great_expectations.expectations", "mistune", "yaml",
+                 "jinja2", "jinja2.sandbox", "IPython.display")
+NOTEBOOK_IMPORTS = ("nianbao", "nianbao.report")
 
 _snapshot: dict | None = None
 failed_imports: dict[str, str] = {}
@@ -48,20 +51,15 @@ def _is_nianbao(name: str) -> bool:
     return name == "nianbao" or name.startswith("nianbao.")
 
 
-def _kernel_modules() -> list[str]:
-    import nianbao
-
-    names = []
-    for info in pkgutil.walk_packages(nianbao.__path__, "nianbao."):
-        if not any(info.name == p or info.name.startswith(p + ".") for p in NOT_IN_KERNEL):
-            names.append(info.name)
-    return names
+def _third_party(names) -> tuple[str, ...]:
+    """Extra warm-up imports, minus nianbao modules (see HEAVY_IMPORTS for why)."""
+    return tuple(n for n in names if not _is_nianbao(n))
 
 
 def prepare(extra_imports: tuple[str, ...] = ()) -> dict:
     """Import what every report needs, then snapshot the state :func:`reset` restores."""
     global _snapshot
-    for name in (*HEAVY_IMPORTS, "nianbao", *_kernel_modules(), *extra_imports):
+    for name in (*HEAVY_IMPORTS, *_third_party(extra_imports), *NOTEBOOK_IMPORTS):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

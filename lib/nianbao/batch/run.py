@@ -212,7 +212,7 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
     if log_dir.is_dir():
         for old in log_dir.glob("worker-*.log"):
             old.unlink(missing_ok=True)
-    config = {"log_dir": str(log_dir), "strict": strict,
+    config = {"log_dir": str(log_dir), "strict": strict, "formats": list(formats),
               "prewarm": None if strict else {"kernel_name": "python3", "cwd": str(project.notebooks_dir)}}
     base = {"root": str(project.root), "year": year, "formats": list(formats), "strict": strict, "config": config}
     waiting = {j.unit: j for j in to_run}

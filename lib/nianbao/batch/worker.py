@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
 
 _CONFIG: dict | None = None
 _LOG = None
+# papermill changes the process's working directory: one unit at a time per process, even on a Dask
+# worker started with several threads.
+_RUN_LOCK = threading.Lock()
 
 
 def init_worker(config: dict) -> None:
@@ -29,6 +33,13 @@ def init_worker(config: dict) -> None:
     _CONFIG = dict(config)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars from libraries inside the worker
+    if config.get("redirect"):
+        # A multiprocessing worker leaves through os._exit(), which skips atexit: run the atexit
+        # handlers (kept kernels, a PDF exporter's browser, …) through multiprocessing's finalizers.
+        import atexit
+        from multiprocessing import util
+
+        util.Finalize(None, atexit._run_exitfuncs, exitpriority=0)
     log_dir = config.get("log_dir")
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
@@ -49,14 +60,21 @@ def init_worker(config: dict) -> None:
             # Start the kernel (5+ s of imports in its own process) and meanwhile import what this
             # process needs for every unit: papermill, nbconvert and the exporters.
             pending = engines.prewarm(warm["kernel_name"], warm["cwd"], wait=False)
-            _import_worker_side()
+            _import_worker_side(config.get("formats") or ())
             try:
                 pending.result()
             except Exception:  # the first unit will try again and report the problem
                 traceback.print_exc()
 
 
-def _import_worker_side() -> None:
+def _import_worker_side(formats) -> None:
+    if "pdf" in formats:
+        try:  # start the exporter's browser while the kernel imports (see nianbao.exporters.pdf.prewarm)
+            from ..exporters import pdf
+
+            pdf.prewarm()
+        except Exception:
+            traceback.print_exc()
     try:
         import nbconvert.exporters  # noqa: F401
         import papermill  # noqa: F401
@@ -86,7 +104,12 @@ def _validation(path: Path) -> dict | None:
 def run_unit(job: dict) -> dict:
     """Run one unit. ``job``: root, unit, year, formats, strict, key, config. Returns the outcome record."""
     init_worker(job.get("config") or {})
-    from ..errors import ExecutionError, InputError
+    with _RUN_LOCK:
+        return _run_unit(job)
+
+
+def _run_unit(job: dict) -> dict:
+    from ..errors import ExecutionError, InputError, NianbaoError
     from ..project import Project
 
     started = time.perf_counter()
@@ -111,6 +134,8 @@ def run_unit(job: dict) -> dict:
         rec.update(outcome="failed", error_kind="input", error=str(exc))
     except ExecutionError as exc:
         rec.update(outcome="failed", error_kind="execution", error=str(exc))
+    except NianbaoError as exc:  # e.g. SetupError: no Chromium for the PDF
+        rec.update(outcome="failed", error_kind=type(exc).__name__, error=str(exc))
     except BaseException as exc:  # a crashed kernel, a bug: still only this unit's failure
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -125,5 +150,7 @@ def run_unit(job: dict) -> dict:
         if engines.LAST_RUN.get("unit") == unit:
             rec["timings"] = {k: v for k, v in engines.LAST_RUN.items() if k != "unit"}
     rec["seconds"] = round(time.perf_counter() - started, 3)
-    rec["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    now = time.time()
+    rec["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}" \
+        + time.strftime("%z", time.localtime(now))
     return rec

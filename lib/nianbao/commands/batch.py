@@ -54,17 +54,16 @@ def format_summary(result) -> str:
     lines = []
     if shown:
         name_w = min(40, max(_width("单位"), *(_width(f"{r.unit} {r.name}") for r in shown)))
-        head = f"{_pad('单位', name_w)}  {_pad('状态', 6)}  {'错误':>4}  {'警告':>4}  {'用时':>6}  说明"
+        statuses = [_status(r) for r in shown]
+        status_w = max(_width("状态"), *(_width(s) for s in statuses))
+        head = f"{_pad('单位', name_w)}  {_pad('状态', status_w)}  {_rpad('错误', 4)}  {_rpad('警告', 4)}  {_rpad('用时', 6)}  说明"
         lines += [head, "-" * _width(head)]
-        for r in shown:
+        for r, status in zip(shown, statuses):
             who = _clip(f"{r.unit} {r.name}", name_w)
-            status = r.label + (f"·{'上次' if r.report_status == 'error' else ''}{_label(r.report_status)}"
-                                if r.status == "skipped" and r.report_status else "")
             num = lambda v: "—" if v is None else str(v)  # noqa: E731
             secs = "" if r.seconds is None or not r.ran else f"{r.seconds:.1f}s"
-            note = r.message.splitlines()[0] if r.message else ""
-            lines.append(f"{_pad(who, name_w)}  {_pad(status, 6)}  {num(r.errors):>4}  {num(r.warnings):>4}  "
-                         f"{secs:>6}  {_clip(note, 60)}")
+            lines.append(f"{_pad(who, name_w)}  {_pad(status, status_w)}  {_rpad(num(r.errors), 4)}  "
+                         f"{_rpad(num(r.warnings), 4)}  {secs:>6}  {_clip(_note(r.message), 70)}")
         if len(shown) < len(rows):
             lines.append(f"（共 {len(rows)} 个单位，上表只列出需要关注的 {len(shown)} 个；全部见看板。）")
         lines.append("")
@@ -82,6 +81,24 @@ def format_summary(result) -> str:
     if result.dashboard:
         lines.append(f"看板：{rel(result.dashboard)}")
     return "\n".join(lines)
+
+
+def _rpad(text: str, width: int) -> str:
+    return " " * max(0, width - _width(text)) + text
+
+
+def _status(r) -> str:
+    if r.status == "skipped" and r.report_status:
+        return f"{r.label}·{'上次' if r.report_status == 'error' else ''}{_label(r.report_status)}"
+    return r.label
+
+
+def _note(message: str) -> str:
+    """The first line of a message; when that line only introduces a list (…：), the first item too."""
+    lines = [l.strip(" -") for l in message.splitlines() if l.strip()]
+    if not lines:
+        return ""
+    return f"{lines[0]}{lines[1]}" if len(lines) > 1 and lines[0].endswith("：") else lines[0]
 
 
 def _label(code):

@@ -14,8 +14,8 @@ under a name with :func:`register`. Built-in checks are registered exactly the s
 
     checks.register("narrative", lint)
 
-and its module is added to :data:`BUILTIN` so that every validation (the report, ``nianbao
-validate``) imports it before running. Importing this module is cheap: it does not import pandas or
+and its module is added to :data:`BUILTIN` (``nianbao.lint`` is) so that every validation — the
+report, ``nianbao validate``, any process — imports it before running and gives the same result. Importing this module is cheap: it does not import pandas or
 Great Expectations.
 
 A check that is far cheaper over many units at once (the Great Expectations suites) registers with
@@ -69,6 +69,7 @@ from ..units import Unit
 # Modules imported before any validation runs; each registers its checks on import.
 BUILTIN = (
     "nianbao.validation.builtin",
+    "nianbao.lint",  # the narrative lint (check "narrative")
 )
 
 

@@ -1,0 +1,104 @@
+"""`nianbao batch` end to end on synthetic units: failures isolated and listed, dashboard, retry of the
+failed units only after fixing them, and a no-change rerun that starts nothing.
+
+The issue's acceptance scenario (50 units, 3 injected failures) is scaled down to 8 units with 2
+failures — one bad cell value (fails before any kernel) and one bad narrative heading (fails inside
+the notebook) — to keep the suite fast; `benchmarks/bench_batch.py` runs the full sizes.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+from nianbao.batch.run import Row, run_batch
+from nianbao.cli import main
+from nianbao.dashboard import render_dashboard
+from nianbao.project import Project
+from nianbao.synthetic import generate
+
+YEAR = 2022
+NOTEBOOK = REPO / "notebooks" / "annual_report.ipynb"
+
+
+def dashboard_rows(project: Project) -> dict[str, str]:
+    html = (project.outputs_dir / str(YEAR) / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", html)  # self-contained
+    rows = re.findall(r'<tr class="row-\w+" id="unit-([\w-]+)">.*?<span class="st st-\w+">(\w+)</span>', html, re.S)
+    return dict(rows)
+
+
+@pytest.mark.slow
+def test_batch_isolates_failures_lists_them_and_retries_only_them(tmp_path, capsys):
+    synth = generate(tmp_path / "p", 8, YEAR, seed=3, errors=2, notebook=NOTEBOOK)
+    project = Project(synth.root)
+    bad = synth.errors  # {unit: kind}
+    assert sorted(bad.values()) == ["bad_heading", "missing_value"]
+    good = [u.id for u in synth.units if u.id not in bad]
+
+    code = main(["batch", "--project", str(project.root), "--year", str(YEAR), "--jobs", "2"])
+    out = capsys.readouterr()
+    assert code == 5
+    assert "合计 8 个单位：通过 6，警告 0，不通过 0，失败 2，跳过 0" in out.out
+    assert f"失败的单位（2）：{', '.join(sorted(bad))}" in out.out
+    assert out.err.count("\n") == 8 and "[8/8]" in out.err  # not a terminal: one plain line per unit
+    state = json.loads((project.outputs_dir / str(YEAR) / ".batch-state.json").read_text(encoding="utf-8"))
+    assert {u: r["outcome"] for u, r in state["units"].items()} == {u: "failed" if u in bad else "ok"
+                                                                    for u in [x.id for x in synth.units]}
+    for unit in good:
+        out_dir = project.output_dir(unit, YEAR)
+        assert {p.name for p in out_dir.iterdir()} >= {"report.ipynb", "report.html", "validation.json"}
+        nb = json.loads((out_dir / "report.ipynb").read_text(encoding="utf-8"))
+        assert nb["metadata"]["nianbao"]["kernel_mode"] == "warm"
+    # children ran before the roll-up compiled from them
+    order = sorted(state["units"], key=lambda u: state["units"][u]["finished"])
+    assert order.index("demo-county") > max(order.index(u) for u in good if u.startswith("demo-town"))
+    for unit, kind in bad.items():
+        rec = state["units"][unit]
+        if kind == "missing_value":  # refused before any kernel: the bad cell is named, nothing written
+            assert rec["error_kind"] == "input" and "缺失值" in rec["error"] and "表三" in rec["error"]
+            assert not project.output_dir(unit, YEAR).exists()
+        else:  # the partial notebook is kept with the error visible
+            assert rec["error_kind"] == "execution"
+            failed = json.loads((project.root / rec["failed_notebook"]).read_text(encoding="utf-8"))
+            errors = [o for c in failed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+            assert errors and "存在问题和下一步打算" in errors[0]["evalue"]
+            assert not (project.output_dir(unit, YEAR) / "report.html").exists()
+    assert dashboard_rows(project) == {u.id: "失败" if u.id in bad else "通过" for u in synth.units}
+
+    # fix the two units (the same seed without errors writes their corrected files) and retry
+    fixed = generate(tmp_path / "fixed", 8, YEAR, seed=3, notebook=NOTEBOOK)
+    for unit in bad:
+        for name in ("figures.yaml", "narrative.md"):
+            shutil.copyfile(fixed.root / "data" / str(YEAR) / unit / name, project.unit_dir(unit, YEAR) / name)
+    result = run_batch(project, YEAR, jobs=2, retry_failed=True, progress=False)
+    assert sorted(result.ran) == sorted(bad) and result.exit_code == 0
+    assert dashboard_rows(project) == {u.id: "通过" if u.id in bad else "跳过" for u in synth.units}
+
+    # nothing changed: every unit is skipped without importing papermill or Great Expectations
+    probe = ("import sys; from nianbao.cli import main; "
+             f"rc = main(['batch', '--project', {str(project.root)!r}, '--year', '{YEAR}']); "
+             "print('RESULT', rc, 'papermill' in sys.modules, 'great_expectations' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert "RESULT 0 False False" in done.stdout, done.stderr
+    assert "跳过 8。本次运行 0 个" in done.stdout
+
+
+def test_dashboard_escapes_names_and_links_relatively(tmp_path):
+    project = Project(tmp_path)
+    out = project.output_dir("u1", YEAR)
+    out.mkdir(parents=True)
+    (out / "report.html").write_text("x", encoding="utf-8")
+    rows = [Row(unit="u1", name="<script>alert(1)</script>示例局", status="warning", errors=0, warnings=2,
+                files={"html": f"outputs/{YEAR}/u1/report.html", "pdf": f"outputs/{YEAR}/u1/report.pdf"}),
+            Row(unit="u2", name="示例县&第2示范镇", status="error", message="第一行 <b>\n第二行")]
+    html = render_dashboard(project, YEAR, rows)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;示例局" in html
+    assert "示例县&amp;第2示范镇" in html and "第一行 &lt;b&gt;" in html
+    assert 'href="u1/report.html"' in html and "report.pdf" not in html  # only files that exist
+    assert re.findall(r'class="st st-(\w+)">(\w+)<', html)[-2:] == [("warning", "警告"), ("error", "失败")]
