@@ -8,7 +8,8 @@ and those outputs are still there. The key is a SHA-256 over
 
 - the report notebook, the notebook parameters, the output formats and the kernel mode;
 - the unit's figures and narrative, and the prior year's (cross-year checks read them);
-- for a roll-up unit, the figures of every unit it is compiled from (recursively);
+- for a roll-up unit, the figures of every unit it is compiled from (recursively), this year's and
+  the prior year's;
 - the registry entries it reads: its own and those of the units it is compiled from — not the whole
   ``params/units.yaml``, so registering an unrelated unit reruns nothing;
 - ``nianbao.__version__``.
@@ -99,6 +100,10 @@ class KeyMaker:
         sources = figure_sources(self.registry, unit)
         files = input_files(self.project, unit, self.year, sources)
         files.pop("units", None)  # the registry counts through the entries actually read, below
+        for src in sources:  # a roll-up's prior year is its children's prior years, summed
+            prior = self.project.figures_file(src, self.year - 1)
+            if prior.is_file():
+                files[f"prior_child:{src}"] = prior
         return {
             "schema": KEY_SCHEMA,
             "kit": __version__,
