@@ -80,6 +80,14 @@ def test_batch_isolates_failures_lists_them_and_retries_only_them(tmp_path, caps
     result = run_batch(project, YEAR, jobs=2, retry_failed=True, progress=False)
     assert sorted(result.ran) == sorted(bad) and result.exit_code == 0
     assert dashboard_rows(project) == {u.id: "通过" if u.id in bad else "跳过" for u in synth.units}
+    # the year's manifest covers every unit and the dashboard, and verifies
+    from nianbao.verify import verify
+
+    year_manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert result.manifest == project.outputs_dir / str(YEAR) / "manifest.json"
+    assert "index.html" in json.dumps(year_manifest) and all(u.id in json.dumps(year_manifest) for u in synth.units)
+    verdict = verify(project.outputs_dir / str(YEAR))
+    assert verdict.failures == [], [f.__dict__ for f in verdict.failures]
 
     # nothing changed: every unit is skipped without importing papermill or Great Expectations
     probe = ("import sys; from nianbao.cli import main; "

@@ -35,10 +35,10 @@ def normalise(nb: dict) -> dict:
     meta = nb["metadata"]
     for key in ("start_time", "end_time", "duration"):
         meta.get("papermill", {}).pop(key, None)
-    nianbao = meta.get("nianbao", {})
-    nianbao.pop("kernel_mode", None)
-    if isinstance(nianbao.get("provenance"), dict):
-        nianbao["provenance"].pop("kernel_mode", None)
+    # the kernel mode (metadata and the appendix's environment block) differs by design
+    from nianbao.provenance import mask_environment_in_notebook
+
+    nb = mask_environment_in_notebook(nb)
     for cell in nb["cells"]:
         cell["metadata"].pop("execution", None)
         for key in ("start_time", "end_time", "duration"):
@@ -59,6 +59,9 @@ def test_unit_b_after_unit_a_in_a_warm_kernel_equals_b_in_a_fresh_kernel(tmp_pat
     fresh = json.loads((project.output_dir(b, YEAR) / "report.ipynb").read_text(encoding="utf-8"))
     assert warm["metadata"]["nianbao"]["kernel_mode"] == "warm"
     assert fresh["metadata"]["nianbao"]["kernel_mode"] == "fresh"
+    appendix = lambda nb: "".join("".join(o["data"]["text/html"]) for c in nb["cells"] for o in c.get("outputs", [])
+                                  if "report.appendix" in "".join(c["source"]) and "text/html" in o.get("data", {}))
+    assert "预热内核（复用）（warm）" in appendix(warm) and "全新内核（fresh）" in appendix(fresh)
     assert [c.get("execution_count") for c in warm["cells"]] == [c.get("execution_count") for c in fresh["cells"]]
     assert not [c for c in warm["cells"] for o in c.get("outputs", []) if o["output_type"] in ("error", "stream")]
     assert normalise(warm) == normalise(fresh)

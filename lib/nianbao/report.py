@@ -84,6 +84,12 @@ class Report:
 
         return banner_block(self)
 
+    def sources(self) -> HTMLBlock:
+        """For a unit compiled from its children: which reports its tables were summed from."""
+        from .rollup import sources_block
+
+        return sources_block(self)
+
     def validation(self) -> HTMLBlock:
         """The validation section: summary and every finding."""
         from .validation import section_block

@@ -132,6 +132,10 @@ def run_report(project: Project, unit: str, year: int, formats=DEFAULT_FORMATS, 
             "title": figures.form.report_title(unit_obj.name, year)}
     if kernel_mode or engine_name in (None, "nbclient"):
         meta["kernel_mode"] = kernel_mode or "fresh"
+    if "pdf" in formats:  # start the browser while the kernel runs: the first PDF then costs a warm one
+        from .exporters.pdf import prewarm
+
+        prewarm()
     with atomic.staged(targets) as temps:
         try:
             execute(project, unit, year, temps[0], kernel_name=kernel_name, engine_name=engine_name,

@@ -8,6 +8,10 @@ import yaml
 from .errors import InputError
 
 
+# libyaml's parser when available (same node tree and line marks, several times faster)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_text(path: Path, display: str) -> str:
     """Read a UTF-8 text file (a BOM is accepted); explain GBK files instead of failing obscurely."""
     try:
@@ -33,7 +37,7 @@ def compose(path: Path, display: str) -> yaml.Node | None:
     """Parse YAML into a node tree (values keep their source line). Syntax errors name the line."""
     text = read_text(path, display)
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{display}:{mark.line + 1}" if mark else display

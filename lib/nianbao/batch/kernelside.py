@@ -66,6 +66,11 @@ def prepare(extra_imports: tuple[str, ...] = ()) -> dict:
                 importlib.import_module(name)
         except Exception as exc:  # an optional module, or one another engineer is still writing
             failed_imports[name] = f"{type(exc).__name__}: {exc}"
+    # The report's provenance appendix (built in this kernel) names the kernel mode it ran in;
+    # set before the snapshot so every reset keeps it.
+    from nianbao.provenance import KERNEL_MODE_ENV
+
+    os.environ[KERNEL_MODE_ENV] = "warm"
     _snapshot = _take()
     # The imports leave a large heap (Great Expectations alone: ~10^6 objects) that every full
     # collection would walk again; IPython's reset() runs one per unit. Freeze it: later collections

@@ -58,6 +58,7 @@ class BatchResult:
     jobs: int
     kernel_mode: str
     dashboard: Path | None = None
+    manifest: Path | None = None  # outputs/<year>/manifest.json
 
     @property
     def exit_code(self) -> int:
@@ -200,6 +201,9 @@ def run_batch(project: Project, year: int, *, units: list[str] | None = None, jo
         from ..dashboard import write_dashboard
 
         result.dashboard = write_dashboard(project, year, rows, summary=result)
+    from ..manifest import write_year_manifest  # after the index page: the year manifest lists it too
+
+    result.manifest = write_year_manifest(project, year, [r.unit for r in rows])
     result.seconds = time.perf_counter() - started
     return result
 
