@@ -6,7 +6,6 @@ the printed labels a reader would follow — not by searching for numbers.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nbformat
 import pytest

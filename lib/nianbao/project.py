@@ -62,6 +62,12 @@ class Project:
     def output_dir(self, unit: str, year: int) -> Path:
         return self.outputs_dir / str(year) / unit
 
+    def units(self):
+        """The unit registry, ``params/units.yaml`` (read anew on every call: runs see the file as it is)."""
+        from .units import load_units
+
+        return load_units(self.units_file, display=self.rel(self.units_file))
+
     def rel(self, path: Path) -> str:
         """A path as shown in messages and recorded in evidence: relative to the project root."""
         try:

@@ -116,9 +116,8 @@ def kernel_mode() -> str:
 
 def rollup_children(project: Project, unit: str) -> list[str]:
     """Ids of the units a roll-up unit is compiled from (empty for an ordinary unit)."""
-    from .units import load_units
 
-    registry = load_units(project.units_file, display=project.rel(project.units_file))
+    registry = project.units()
     if not registry.get(unit).rollup:
         return []
     return sorted(c.id for c in registry.children(unit))

@@ -15,7 +15,7 @@ from .narrative import Narrative, RenderedNarrative, load_narrative, markdown_ht
 from .project import Project
 from .rollup import load_prior_figures, load_unit_figures
 from .tables_html import table_html
-from .units import Unit, load_units
+from .units import Unit
 
 NOT_WRITTEN = "（本节尚未撰写。）"
 
@@ -106,7 +106,7 @@ class Report:
 def open_report(unit: str, year: int, project_dir: str | Path | None = None, *, strict: bool = True) -> Report:
     """Load everything one unit-year's report needs. Paths are relative to the working directory."""
     project = Project.find(project_dir) if project_dir is None else Project(Path(project_dir).resolve())
-    registry = load_units(project.units_file, display=project.rel(project.units_file))
+    registry = project.units()
     unit_obj = registry.get(unit)
     # A roll-up unit's tables are its children's sums; any other unit's come from its own file.
     figures = load_unit_figures(project, unit, int(year), registry=registry, strict=strict)

@@ -27,7 +27,7 @@ from .errors import FiguresError, InputError, Problem
 from .figures import Figures, load_figures
 from .findings import Finding
 from .project import Project
-from .units import Unit, UnitRegistry, load_units
+from .units import Unit, UnitRegistry
 
 # Columns of 表二 that are summed; every column of the other tables is.
 TABLE2_SUMMED_COLUMNS = ("issued", "repealed", "decisions")
@@ -103,7 +103,7 @@ def load_unit_figures(project: Project, unit: str, year: int, *, registry: UnitR
     With ``strict`` any problem raises :class:`FiguresError`; otherwise problems stay on the result.
     """
     if registry is None:
-        registry = load_units(project.units_file, display=project.rel(project.units_file))
+        registry = project.units()
     return _load(project, registry, registry.get(unit), int(year), strict, (unit,))
 
 
@@ -188,7 +188,7 @@ def _load(project: Project, registry: UnitRegistry, unit: Unit, year: int, stric
 def load_prior_figures(project: Project, unit: str, year: int, *, registry: UnitRegistry | None = None):
     """A unit's figures for ``year - 1`` (defective cells load as None), or None when it has none."""
     if registry is None:
-        registry = load_units(project.units_file, display=project.rel(project.units_file))
+        registry = project.units()
     unit_obj = registry.get(unit)
     prior = int(year) - 1
     if not project.figures_file(unit, prior).is_file() and not unit_obj.rollup:
@@ -207,7 +207,7 @@ def sources_block(report):
     if not isinstance(figures, RollupFigures):
         return HTMLBlock("", "")
     try:
-        registry = load_units(report.project.units_file, display=report.project.rel(report.project.units_file))
+        registry = report.project.units()
         names = {u.id: u.name for u in registry}
     except InputError:
         names = {}

@@ -12,10 +12,8 @@ from pathlib import Path
 
 from . import atomic, manifest, provenance
 from .errors import ExecutionError, InputError
-from .figures import load_figures
 from .project import Project
 from .rollup import load_unit_figures
-from .units import load_units
 
 # Output format → nbconvert exporter name (looked up through the nbconvert.exporters entry point).
 FORMAT_EXPORTERS = {"html": "nianbao_html", "pdf": "nianbao_pdf"}
@@ -55,7 +53,7 @@ def check_formats(formats) -> tuple[str, ...]:
 
 def preflight(project: Project, unit: str, year: int):
     """Load the unit registry and figures strictly; raises InputError before anything runs."""
-    registry = load_units(project.units_file, display=project.rel(project.units_file))
+    registry = project.units()
     unit_obj = registry.get(unit)
     fig = project.figures_file(unit, year)
     if not fig.exists() and not unit_obj.rollup:

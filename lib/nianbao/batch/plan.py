@@ -30,7 +30,7 @@ from ..errors import InputError
 from ..inputs import input_files, sha256_file
 from ..project import Project
 from ..rollup import figure_sources
-from ..units import UnitRegistry, load_units
+from ..units import UnitRegistry
 
 KEY_SCHEMA = 1
 
@@ -44,7 +44,7 @@ class Job:
 
 
 def load_registry(project: Project) -> UnitRegistry:
-    return load_units(project.units_file, display=project.rel(project.units_file))
+    return project.units()
 
 
 def select(registry: UnitRegistry, wanted: list[str] | None) -> list[str]:

@@ -6,7 +6,6 @@ from ..errors import InputError
 from ..figures import load_figures
 from ..narrative import DEFAULT_TEMPLATE
 from ..scaffold import figures_yaml
-from ..units import load_units
 from .common import add_project, add_unit_year, project_of
 
 NAME = "new"
@@ -21,7 +20,7 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     project = project_of(args)
-    unit = load_units(project.units_file, display=project.rel(project.units_file)).get(args.unit)
+    unit = project.units().get(args.unit)
     year = args.year
     form = forms.for_year(year)
     fig_path = project.figures_file(unit.id, year)

@@ -5,7 +5,6 @@ import sys
 
 from .. import forms
 from ..scaffold import figures_yaml
-from ..units import load_units
 from .common import add_project, add_unit_year, project_of
 
 NAME = "template"
@@ -19,7 +18,7 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     project = project_of(args)
-    unit = load_units(project.units_file, display=project.rel(project.units_file)).get(args.unit)
+    unit = project.units().get(args.unit)
     form = forms.for_year(args.year)
     sys.stdout.write(figures_yaml(form, unit.id, args.year, unit.name))
     return 0

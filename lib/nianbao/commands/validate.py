@@ -13,7 +13,6 @@ from pathlib import Path
 
 from ..errors import InputError, ValidationFailed
 from ..findings import SEVERITY_LABELS
-from ..units import load_units
 from .common import add_project, project_of
 
 NAME = "validate"
@@ -110,7 +109,7 @@ def main(args) -> int:
     from ..validation.evidence import dumps
 
     project = project_of(args)
-    registry = load_units(project.units_file, display=project.rel(project.units_file))
+    registry = project.units()
     pairs, input_errors = _targets(project, registry, args)
     contexts = []
     for uid, year in pairs:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from ..findings import SEVERITIES, Finding, counts
 from ..form import Form
 
-from .evidence import MIME, dumps  # noqa: F401  (dumps is part of this module's API)
+from .evidence import dumps  # noqa: F401  (dumps is part of this module's API)
 
 SCHEMA = "nianbao.validation/1"
 STATUS_LABELS = {"passed": "通过", "warning": "警告", "failed": "不通过"}
