@@ -8,7 +8,8 @@ from __future__ import annotations
 from html import escape
 
 from ..findings import SEVERITY_LABELS
-from .result import MIME, ValidationResult, fmt_diff
+from .evidence import MIME
+from .result import ValidationResult, fmt_diff
 
 SECTION_TITLE = "数据校验结果"
 SECTION_ID = "section-validation"
