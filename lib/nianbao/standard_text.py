@@ -5,10 +5,21 @@ can drop into their own text so the figures never drift from the tables.
 """
 from __future__ import annotations
 
+import re
+
 from .numbers_cn import plain
 from .placeholders import Namespace
 
 TODO = "【待填写"  # marks text an analyst still has to write; the narrative lint reports it
+
+
+RESULTS_TOTAL_ROW = "results_total"  # （七）总计: the other rows of its group are the outcomes
+
+
+def _short(label: str) -> str:
+    """（二）部分公开（区分处理的，…） → 部分公开."""
+    m = re.match(r"^（.）([^（]+)", label)
+    return m.group(1) if m else label
 
 
 def _n(x) -> str:
@@ -39,20 +50,28 @@ class StandardText:
             org = new.total.value - new.natural_person.value
             s += f"（其中自然人提出{_n(new.natural_person)}件，法人或其他组织提出{org}件）"
         s += f"，上年结转{_n(carried.total)}件。"
-        outcomes = [
-            ("予以公开", t3.disclosed.total.value),
-            ("部分公开", t3.partially_disclosed.total.value),
-            ("不予公开", t3.group("（三）不予公开").total),
-            ("无法提供", t3.group("（四）无法提供").total),
-            ("不予处理", t3.group("（五）不予处理").total),
-            ("其他处理", t3.group("（六）其他处理").total),
-        ]
-        listed = "、".join(f"{name}{n}件" for name, n in outcomes if n)
+        listed = "、".join(f"{name}{n}件" for name, n in self._outcomes() if n)
         s += f"本年度办结{_n(t3.results_total.total)}件"
         s += f"，其中{listed}" if listed else ""
         fwd = t3.carried_forward.total
         s += f"；结转下年度继续办理{_n(fwd)}件。" if fwd.value else "；没有结转下年度继续办理的申请。"
         return s + self.appeals()
+
+    def _outcomes(self) -> list[tuple[str, int]]:
+        """(short name, 总计) of each outcome printed under the results group, from the form:
+        a single row such as （一）予以公开, or a group such as （三）不予公开 summed over its rows."""
+        table = self.ns.figures.form.table("table3")
+        results = table.row(RESULTS_TOTAL_ROW)
+        out: dict[str, int] = {}
+        for row in table.rows:
+            if row.groups[:1] != results.groups or row.key == RESULTS_TOTAL_ROW:
+                continue
+            label = row.groups[1] if len(row.groups) > 1 else row.label
+            if label not in out:
+                value = (self.y.table3.group(label).total if len(row.groups) > 1
+                         else getattr(self.y.table3, row.key).total.value)
+                out[label] = value
+        return [(_short(label), n) for label, n in out.items()]
 
     def appeals(self) -> str:
         t4 = self.y.table4
