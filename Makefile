@@ -16,13 +16,14 @@ setup: $(STAMP)
 
 $(SYSTEM_STAMP): scripts/setup-system.sh
 	@mkdir -p $(VENV)
-	bash scripts/setup-system.sh
+	PYTHON=$(PYTHON) bash scripts/setup-system.sh
 	@touch $@
 
 system: $(SYSTEM_STAMP)
 
 $(STAMP): pyproject.toml requirements.lock scripts/jupyter_lab_config.json $(SYSTEM_STAMP)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# (re)create the venv unless it has a working pip (a failed earlier attempt leaves a python without pip)
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nianbao)" >/dev/null
 	@# JupyterLab offline: no news feed, no update check, no extension search on PyPI

@@ -6,12 +6,18 @@
 #   fontconfig      fc-list, used to check that a Chinese font is installed before printing
 #   chromium        headless browser that prints the PDF (driven by Playwright; never downloaded)
 #   poppler-utils   pdftotext, pdffonts, pdftoppm: the tests read the PDFs back with them
+#   python3-venv    only when the Python that builds .venv lacks ensurepip (Debian's own python3)
 set -euo pipefail
 packages=(fonts-noto-cjk fontconfig chromium poppler-utils)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import ensurepip' >/dev/null 2>&1; then
+  version=$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+  need+=("python${version}-venv")
+fi
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"
   exit 0

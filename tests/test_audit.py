@@ -78,13 +78,26 @@ def copy(made, tmp_path):
     return clone(root, tmp_path)
 
 
-def skip_if_kit_changed(root: Path) -> None:
-    """Comparisons with a re-run assume the same software. In a work tree being edited while the
-    tests run, the kit's source can change between two runs; that is not what these tests are about."""
+KIT_IDENTITY = ("source_sha256", "git_commit", "git_dirty")  # what a report records of the code that made it
+
+
+def kit_identity(root: Path) -> dict:
+    """The code a rendered project's report was made by, as its notebook records it (see KIT_IDENTITY)."""
     nb = json.loads((root / OUT / "report.ipynb").read_text(encoding="utf-8"))
-    recorded = nb["metadata"]["nianbao"]["provenance"]["kit"]["source_sha256"]
-    if provenance.kit_info()["source_sha256"] != recorded:
-        pytest.skip("the kit's source changed while the tests ran (concurrent edits)")
+    kit = nb["metadata"]["nianbao"]["provenance"]["kit"]
+    return {k: kit.get(k) for k in KIT_IDENTITY}
+
+
+def skip_if_kit_changed(root: Path, *others: Path) -> None:
+    """Comparisons with a re-run assume the same software. In a work tree being edited while the
+    tests run, the kit's source can change between two runs, and a commit can land (the HTML and the
+    notebook record the git commit and dirty state too); that is not what these tests are about.
+    Skips unless the reports of ``root`` and every one of ``others``, and the kit now, record the
+    same source hash, git commit and dirty state."""
+    now = provenance.kit_info()
+    identities = [kit_identity(r) for r in (root, *others)] + [{k: now.get(k) for k in KIT_IDENTITY}]
+    if any(i != identities[0] for i in identities[1:]):
+        pytest.skip(f"the kit's source or git state changed while the tests ran (concurrent edits): {identities}")
 
 
 def run_cli(capsys, *argv) -> tuple[int, str]:
@@ -221,7 +234,7 @@ def test_two_runs_identical_except_declared_volatile(made, tmp_path):
     root, formats = made
     other = fresh_project(tmp_path)
     assert render(other) == formats
-    skip_if_kit_changed(root)
+    skip_if_kit_changed(root, other)
     a_dir, b_dir = root / OUT, other / OUT
     # HTML: byte-identical
     assert (a_dir / "report.html").read_bytes() == (b_dir / "report.html").read_bytes()

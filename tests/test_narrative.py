@@ -88,12 +88,35 @@ def test_unknown_placeholder_names_file_and_line(project_dir, body, line, words)
     "{{ lipsum.__globals__ }}",
     "{{ 'x' * 1000000000 }}",
     "{{ 9 ** 999999 }}",
+    # the standard-text helper exposes its four sentences and nothing else
+    "{{ std.ns }}",
+    "{{ std._ns }}",
+    "{{ std.ns.figures.path.parent.joinpath('pwned.txt').write_text('owned') }}",
+    "{{ std._ns.figures.frame('table3') }}",
+    "{{ std.requests.__self__ }}",
+    # objects the narrative sees are opaque apart from declared fields
+    "{{ table3.new.total.ref.upper() }}",
+    "{{ table3.new.total.key }}",
+    "{{ unit.ljust(50000000) }}",
+    "{{ 'x'.ljust(50000000) }}",
+    "{{ ([0] * 10000000) }}",
+    "{{ '%050000000d' % 1 }}",
+    "{{ '{0.__class__}'.format(unit) }}",
+    "{{ unit | attr('__class__') }}",
+    "{{ '%s' | format(unit) }}",
+    # no loops, macros or recursion
+    "{% for i in [0, 0] %}{% for j in [0, 0] %}x{% endfor %}{% endfor %}",
+    "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+    "{{ cn(table2.licensing.decisions * 100000000000000) }}",
+    "{{ table2.fees.amount.value % 0 }}",
 ])
 def test_sandbox_escape_attempts_fail(project_dir, attempt):
     with pytest.raises(InputError) as exc:
         rendered_overview(project_dir, attempt)
-    assert str(exc.value).startswith("data/2022/zhungeer/narrative.md:3: ")
-    assert "root:" not in str(exc.value) and "subclasses" not in str(exc.value).split(": ", 1)[0]
+    msg = str(exc.value)
+    assert msg.startswith("data/2022/zhungeer/narrative.md:3: ")
+    assert any(w in msg for w in ("不允许的占位符", "不支持", "未知的占位符", "无法计算", "占位符写法有误", "below 10^16")), msg
+    assert not (project_dir / "data/2022/zhungeer/pwned.txt").exists()
 
 
 def test_markup_in_text_and_names_is_shown_as_text(project_dir):
@@ -186,6 +209,25 @@ def test_lint_litigation_is_the_sum_of_both_kinds(project_dir):
     body3 = body.replace("发生行政诉讼2件。", "发生行政诉讼3件。")
     found = only(lint_of(project_dir, body3, edit), "NARR-FIGURE")
     assert [(f.expected, f.actual) for f in found] == [(2, 3)]
+
+
+def test_lint_statement_that_nothing_happened_against_its_figure(project_dir):
+    """The seed's own sentence says no 行政复议 or 行政诉讼 happened: wrong once table 4 has one."""
+    edit = lambda t: t.replace("review:                  [0, 0, 0, 0, 0]", "review:                  [1, 0, 0, 0, 1]")
+    found = only(lint_of(project_dir, SEED_NARRATIVE.read_text(encoding="utf-8"), edit), "NARR-FIGURE")
+    assert [(f.table, f.row, f.column, f.expected, f.actual) for f in found] == [("table4", "review", "total", 1, 0)]
+    assert found[0].message.startswith("叙述写“未发生因政府信息公开引起的行政复议”，但行政复议数在表四「行政复议」（总计）中为 1。")
+
+
+def test_default_text_for_appeals_lists_every_outcome(project_dir):
+    (project_dir / "data/2022/zhungeer/narrative.md").unlink()
+    fig = project_dir / "data/2022/zhungeer/figures.yaml"
+    fig.write_text(fig.read_text(encoding="utf-8").replace(
+        "review:                  [0, 0, 0, 0, 0]", "review:                  [1, 0, 2, 1, 4]"), encoding="utf-8")
+    report = open_report("zhungeer", 2022, project_dir)
+    assert ("本年度因政府信息公开引起行政复议4件（结果维持1件、结果纠正0件、其他结果2件、尚未审结1件），行政诉讼0件。"
+            in report.rendered.text("overview"))
+    assert not [f for f in lint(report.rendered, report.figures) if f.rule_id == "NARR-FIGURE"]
 
 
 def test_lint_stale_and_foreign_years(project_dir):

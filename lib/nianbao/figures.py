@@ -156,11 +156,23 @@ class _Reader:
             self.problem("facts 应是“名称: 数值”或“名称: {value: 数值, unit: 单位, label: 说明}”的映射。", node, kind="shape")
             return out
         amount = Column(key="value", label="value", type="amount", decimals=4)
+        first_line: dict[str, int] = {}
         for name, key_node, value_node in mapping_items(node):
+            if name in first_line:
+                self.problem(f"facts.{name} 重复出现（第一次在第 {first_line[name]} 行）。每个名称只能写一次："
+                             f"删去多余的一处；这里的值未被读取。", key_node, kind="duplicate_fact", value=name)
+                continue
+            first_line[name] = line(key_node)
             spec = {"value": value_node}
             meta: dict = {}
             if isinstance(value_node, yaml.MappingNode):
-                spec = {k: v for k, _, v in mapping_items(value_node)}
+                spec = {}
+                for k, kn, v in mapping_items(value_node):
+                    if k in spec:
+                        self.problem(f"facts.{name}: {k} 重复出现。每项只能写一次；这里的值未被读取。", kn,
+                                     kind="duplicate_fact", value=k)
+                        continue
+                    spec[k] = v
                 meta = {k: plain(v) for k, v in spec.items() if k != "value"}
                 unknown = set(meta) - {"unit", "label", "approx"}
                 if unknown or "value" not in spec:
@@ -193,7 +205,13 @@ def load_figures(path: str | Path, *, unit: str | None = None, year: int | None 
     if not isinstance(root, yaml.MappingNode):
         raise FiguresError([Problem(file=display, message="文件应是一个 YAML 映射（unit、year、table2、table3、table4、facts）。",
                                     kind="shape")])
-    top = {k: (kn, v) for k, kn, v in mapping_items(root)}
+    top: dict[str, tuple] = {}
+    repeated: list[tuple[str, yaml.Node]] = []
+    for k, kn, v in mapping_items(root):
+        if k in top and k in TOP_LEVEL_KEYS:
+            repeated.append((k, kn))  # the first one counts; reported once the form is known
+            continue
+        top.setdefault(k, (kn, v))
     head = {k: plain(top[k][1]) for k in ("unit", "year", "form") if k in top}
     file_year = head.get("year")
     if not isinstance(file_year, int):
@@ -203,15 +221,18 @@ def load_figures(path: str | Path, *, unit: str | None = None, year: int | None 
     if unit is not None and head.get("unit") != unit:
         reader.problem(f"文件中的 unit 是 {head.get('unit')!r}，但要求的单位是 {unit!r}。请核对文件位置或 unit 字段。",
                        top.get("unit", (root,))[0], kind="header")
+    for k, kn in repeated:
+        reader.problem(f"{k} 重复出现（第一次在第 {line(top[k][0])} 行）。每项只能写一次：删去多余的一处；"
+                       f"两处内容不同时请核对哪一处正确。", kn, kind="duplicate_key", value=k)
     if year is not None and file_year != year:
         reader.problem(f"文件中的 year 是 {file_year}，但要求的年度是 {year}。", top["year"][0], kind="header")
     if not form.covers(file_year):
         reader.problem(f"{file_year} 年的报告不适用格式 {form.id}（{form.document}）。", top["year"][0], kind="header")
     table_names = {t.key: t for t in form.tables} | {t.name: t for t in form.tables}
     values: dict[str, dict] = {t.key: {} for t in form.tables}
-    seen_tables: set[str] = set()
+    seen_tables: dict[str, yaml.Node] = {}  # table key -> the key node that gave it first
     for name, key_node, node in mapping_items(root):
-        if name in ("unit", "year", "form", "facts"):
+        if name in TOP_LEVEL_KEYS:
             continue
         table = table_names.get(name)
         if table is None:
@@ -219,7 +240,13 @@ def load_figures(path: str | Path, *, unit: str | None = None, year: int | None 
                            f"{'、'.join(t.key for t in form.tables)}、facts。{_suggest(name, list(table_names) + list(TOP_LEVEL_KEYS))}",
                            key_node, kind="unknown_table", value=name)
             continue
-        seen_tables.add(table.key)
+        if table.key in seen_tables:
+            first = seen_tables[table.key]
+            reader.problem(f"{table.name}重复出现：{name!r} 与第 {line(first)} 行的 {str(first.value)!r} 是同一张表"
+                           f"（{table.key}，{table.name}）。只保留一处；这里的数据未被读取。",
+                           key_node, table=table, kind="duplicate_table", value=name)
+            continue
+        seen_tables[table.key] = key_node
         values[table.key] = reader.table(table, node)
     for table in form.tables:
         if table.key not in seen_tables:

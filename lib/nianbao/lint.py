@@ -2,7 +2,8 @@
 
 Runs on the rendered narrative (placeholders replaced) against the figures; returns Findings:
 
-- NARR-FIGURE (error): a number written in the prose differs from the table cell it describes;
+- NARR-FIGURE (error): a number written in the prose differs from the table cell it describes, or
+  the prose says something did not happen (未发生行政复议…) while its cell is not 0;
 - NARR-YEAR (warning): a year other than the report year or the year before (the year after is
   accepted in section 五, where plans are written); NARR-YEAR-STALE (warning): last year's
   工作要点/计划 named in this year's report, usually copied text;
@@ -72,6 +73,28 @@ def _check_figures(part, figures, s) -> list[Finding]:
                 part, m.start(), figures, table=table.key, table_name=table.name, row=row.key,
                 row_label=row.label if len(cells) == 1 else where, column=col.key, column_label=col.label,
                 expected=expected, actual=int(written), difference=int(written) - expected))
+    return out
+
+
+def _check_zero_statements(part, figures, s) -> list[Finding]:
+    out = []
+    form = figures.form
+    for stmt in s.get("zero_statements", ()):
+        for m in re.finditer(stmt["pattern"], part.text):
+            cells = _cells(stmt["figure"])
+            values = [figures.values[t].get((r, c)) for t, r, c in cells]
+            if any(v is None for v in values) or sum(values) == 0:
+                continue
+            table = form.table(cells[0][0])
+            row = table.row(cells[0][1])
+            col = row.column(cells[0][2])
+            where = "、".join(f"{form.table(t).name}「{form.table(t).row(r).label}」" for t, r, _ in cells)
+            out.append(_finding(
+                "NARR-FIGURE", "error",
+                f"叙述写“{m.group(0)}”，但{stmt['description']}在{where}（{col.label}）中为 {sum(values)}。",
+                part, m.start(), figures, table=table.key, table_name=table.name, row=row.key,
+                row_label=row.label if len(cells) == 1 else where, column=col.key, column_label=col.label,
+                expected=sum(values), actual=0, difference=-sum(values)))
     return out
 
 
@@ -159,6 +182,7 @@ def lint(rendered, figures) -> list[Finding]:
     out: list[Finding] = []
     for key, part in rendered.parts():
         out += _check_figures(part, figures, s)
+        out += _check_zero_statements(part, figures, s)
         out += _check_years(key, part, figures, s)
         out += _check_all_done(part, figures, s)
         for m in re.finditer(re.escape(TODO) + r"[^】]*】?", part.text):

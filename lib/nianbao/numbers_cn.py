@@ -39,8 +39,8 @@ def _section(n: int) -> str:
 
 def chinese(n: int) -> str:
     """Non-negative integer in Chinese numerals: 57 → 五十七, 110 → 一百一十, 10 → 十, 2072 → 二千零七十二."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"chinese() takes a non-negative integer, not {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0 or n >= 10 ** 16:
+        raise ValueError(f"chinese() takes a non-negative integer below 10^16, not {n!r}")
     if n == 0:
         return "零"
     groups = []

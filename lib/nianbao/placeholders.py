@@ -14,7 +14,7 @@ import traceback
 from dataclasses import dataclass
 from decimal import Decimal
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -33,6 +33,8 @@ class PlaceholderError(Exception):
 @dataclass(frozen=True)
 class Figure:
     """One figure as the narrative sees it; prints as the number (with 余 for approximate facts)."""
+
+    SANDBOX_PUBLIC = frozenset({"value", "unit", "approx", "with_unit"})
 
     value: int | Decimal
     ref: str  # where it comes from, for messages: 表三「一、…」列「总计」 / facts.website_items
@@ -97,6 +99,7 @@ def _number(value, ref: str):
 
 
 class RowView:
+    SANDBOX_DYNAMIC = True  # attributes are column keys, resolved by __getattr__
     def __init__(self, table: Table, row, values: dict):
         self._table, self._row, self._values = table, row, values
 
@@ -115,6 +118,8 @@ class RowView:
 class GroupView:
     """Sum over the rows printed under a group label, per column: ``table3.group("（三）不予公开").total``."""
 
+    SANDBOX_DYNAMIC = True
+
     def __init__(self, table: Table, label: str, values: dict):
         self._table, self._label, self._values = table, label, values
 
@@ -129,6 +134,7 @@ class GroupView:
 
 
 class TableView:
+    SANDBOX_DYNAMIC = True  # row keys, and group()
     def __init__(self, table: Table, values: dict):
         self._table, self._values = table, values
 
@@ -150,6 +156,7 @@ class TableView:
 
 
 class FactsView:
+    SANDBOX_DYNAMIC = True  # fact keys, and has()
     def __init__(self, figures: Figures):
         self._facts = figures.facts
 
@@ -169,6 +176,8 @@ class FactsView:
 class YearView:
     """Everything of one year: tables by key and by 表N name, and facts."""
 
+    SANDBOX_DYNAMIC = True
+
     def __init__(self, figures: Figures):
         self._figures = figures
         for t in figures.form.tables:
@@ -179,17 +188,47 @@ class YearView:
         self.year = figures.year
 
 
+# Template constructs narrative never needs and that could loop, recurse or reach other files.
+FORBIDDEN_NODES = (nodes.For, nodes.Macro, nodes.CallBlock, nodes.Import, nodes.FromImport, nodes.Include,
+                   nodes.Extends, nodes.FilterBlock, nodes.Block)
+
+
+def exposed(fn):
+    """Mark a function as callable from narrative text."""
+    fn.sandbox_callable = True
+    return fn
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
+    """An allow-list sandbox: only the kit's view objects can be looked into, only marked helpers and
+    declared methods can be called, arithmetic is on numbers only."""
+
     intercepted_binops = frozenset({"*", "**", "//", "%"})
+
+    def is_safe_attribute(self, obj, attr, value):
+        if attr.startswith("_"):
+            return False
+        kind = type(obj)
+        if getattr(kind, "SANDBOX_DYNAMIC", False):
+            return True
+        return attr in getattr(kind, "SANDBOX_PUBLIC", ())
+
+    def is_safe_callable(self, obj):
+        if getattr(obj, "sandbox_callable", False):
+            return True
+        owner = getattr(obj, "__self__", None)  # a bound method of an object the narrative may use
+        name = getattr(obj, "__name__", "")
+        return owner is not None and not name.startswith("_") and (
+            getattr(type(owner), "SANDBOX_DYNAMIC", False) or name in getattr(type(owner), "SANDBOX_PUBLIC", ()))
 
     def call_binop(self, context, operator_, left, right):
         if operator_ == "**":
             raise SecurityError("叙述中不支持乘方运算。")
-        if operator_ == "*" and (isinstance(left, str) or isinstance(right, str)):
-            raise SecurityError("叙述中不支持字符串重复。")
+        a, b = _val(left), _val(right)
+        if not all(isinstance(v, (int, Decimal)) and not isinstance(v, bool) for v in (a, b)):
+            raise SecurityError(f"叙述中的 {operator_} 运算只能用于数字。")
         ops = {"*": operator.mul, "//": operator.floordiv, "%": operator.mod}
-        return ops[operator_](left.value if isinstance(left, Figure) else left,
-                              right.value if isinstance(right, Figure) else right)
+        return ops[operator_](a, b)
 
 
 def _val(x):
@@ -198,6 +237,8 @@ def _val(x):
 
 class Namespace:
     """Builds the sandbox context for one unit-year (and its prior year, when there is one)."""
+
+    SANDBOX_PUBLIC = frozenset({"change"})  # callable from text; nothing of it can be read
 
     def __init__(self, figures: Figures, unit_name: str, prior: Figures | None = None, helpers: dict | None = None):
         self.current = YearView(figures)
@@ -224,11 +265,11 @@ class Namespace:
             "fact": self.current.fact, "facts": self.current.fact,
             "unit": self.unit_name, "year": self.figures.year, "prior_year": self.figures.year - 1,
             "prior": self.prior,
-            "total": lambda *xs: sum(_val(x) for x in xs),
-            "share": lambda part, whole: numbers_cn.percent(_val(part), _val(whole)),
+            "total": exposed(lambda *xs: sum(_val(x) for x in xs)),
+            "share": exposed(lambda part, whole: numbers_cn.percent(_val(part), _val(whole))),
             "change": self.change,
-            "cn": lambda x: numbers_cn.chinese(int(_val(x))),
-            "wan": lambda x: numbers_cn.wan(_val(x)),
+            "cn": exposed(lambda x: numbers_cn.chinese(int(_val(x)))),
+            "wan": exposed(lambda x: numbers_cn.wan(_val(x))),
         })
         ctx.update(self.helpers)
         return ctx
@@ -237,9 +278,11 @@ class Namespace:
 def environment() -> _Sandbox:
     env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.globals.clear()  # no range(), lipsum, cycler, joiner, namespace, dict
+    env.filters.clear()  # no format, attr, map, join …: only number filters
     env.filters.update({
         "cn": lambda x: numbers_cn.chinese(int(_val(x))),
         "wan": lambda x: numbers_cn.wan(_val(x)),
+        "abs": lambda x: abs(_val(x)),
     })
     return env
 
@@ -254,6 +297,9 @@ def render(text: str, context: dict, display: str, first_line: int = 1) -> str:
         _ENV = environment()
     source = "\n" * (first_line - 1) + text
     try:
+        for node in _ENV.parse(source).find_all(FORBIDDEN_NODES):
+            raise InputError(f"{display}:{node.lineno}: 叙述中不支持 {{% {type(node).__name__.lower()} %}} 这类语句；"
+                             f"只能用 {{{{ … }}}} 引用数据，以及 {{% if %}} 条件。")
         template = _ENV.from_string(source)
         return template.render(context)[first_line - 1:]
     except TemplateSyntaxError as exc:
@@ -268,6 +314,12 @@ def render(text: str, context: dict, display: str, first_line: int = 1) -> str:
         else:
             msg = str(exc)
         raise InputError(f"{where}: {msg}") from None
+    except InputError:
+        raise
+    except Exception as exc:  # anything else a template can provoke (recursion, decimal errors …)
+        line = _template_line(exc)
+        where = f"{display}:{line}" if line else display
+        raise InputError(f"{where}: 占位符无法计算（{type(exc).__name__}: {exc}）。") from None
 
 
 def _template_line(exc: BaseException) -> int | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+from .errors import InputError
 from .figures import Figures, load_figures
 from .form import Form
 from .narrative import Narrative, RenderedNarrative, load_narrative, markdown_html, render_narrative
@@ -106,6 +107,12 @@ class Report:
 def open_report(unit: str, year: int, project_dir: str | Path | None = None, *, strict: bool = True) -> Report:
     """Load everything one unit-year's report needs. Paths are relative to the working directory."""
     project = Project.find(project_dir) if project_dir is None else Project(Path(project_dir).resolve())
+    return load_report(project, unit, year, strict=strict)
+
+
+def load_report(project: Project, unit: str, year: int, *, strict: bool = True) -> Report:
+    """Read and check every input of a unit-year (figures, narrative with its placeholders rendered,
+    prior year); raises InputError naming the file and place of the first defect."""
     registry = project.units()
     unit_obj = registry.get(unit)
     # A roll-up unit's tables are its children's sums; any other unit's come from its own file.
@@ -124,4 +131,7 @@ def load_prior(project: Project, unit: str, year: int) -> Figures | None:
     path = project.figures_file(unit, year - 1)
     if not path.is_file():
         return None
-    return load_figures(path, unit=unit, year=year - 1, strict=False, display=project.rel(path))
+    try:
+        return load_figures(path, unit=unit, year=year - 1, strict=False, display=project.rel(path))
+    except InputError:  # unreadable, or another format: validation warns (X-PRIOR-UNREADABLE); no comparison
+        return None

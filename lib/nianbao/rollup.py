@@ -32,6 +32,7 @@ from .units import Unit, UnitRegistry
 # Columns of 表二 that are summed; every column of the other tables is.
 TABLE2_SUMMED_COLUMNS = ("issued", "repealed", "decisions")
 RULE_ID = "X-ROLLUP"
+RULE_DESCRIPTION = "汇总单位填报的汇总各格须等于下级单位之和"
 _ABSENT_KINDS = {"missing_table", "missing_row", "missing_column"}
 
 
@@ -75,7 +76,7 @@ class RollupFigures(Figures):
                         table_name=m.table_name, row=m.row, row_label=m.row_label, column=m.column,
                         column_label=m.column_label, expected=m.expected, actual=m.actual,
                         difference=m.actual - m.expected, file=self.display_path, unit=self.unit,
-                        year=self.year)
+                        year=self.year, description=RULE_DESCRIPTION)
                 for m in self.mismatches]
 
 

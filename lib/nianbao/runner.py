@@ -13,7 +13,6 @@ from pathlib import Path
 from . import atomic, manifest, provenance
 from .errors import ExecutionError, InputError
 from .project import Project
-from .rollup import load_unit_figures
 
 # Output format → nbconvert exporter name (looked up through the nbconvert.exporters entry point).
 FORMAT_EXPORTERS = {"html": "nianbao_html", "pdf": "nianbao_pdf"}
@@ -61,9 +60,12 @@ def preflight(project: Project, unit: str, year: int):
             f"{project.rel(fig)}: 找不到 {unit_obj.name} {year} 年的数据文件。"
             f"可用 `nianbao template --unit {unit} --year {year} > {project.rel(fig)}` 生成空白模板后填写。"
         )
-    # A roll-up unit's tables are its children's sums (rollup.py); any other unit's are its own file.
-    figures = load_unit_figures(project, unit, year, registry=registry)
-    return unit_obj, figures
+    # Everything the notebook will read, checked here so a defect stops the run before a kernel starts:
+    # figures (a roll-up unit's are its children's sums), the narrative and its placeholders, prior year.
+    from .report import load_report
+
+    report = load_report(project, unit, year)
+    return unit_obj, report.figures
 
 
 def parameters_for(project: Project, unit: str, year: int) -> dict:

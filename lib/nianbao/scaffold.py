@@ -5,16 +5,15 @@ hand. Tables of one column set (表三, 表四) are written one row per line, in
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 from .form import Form, Table
+
+
+BLANK = "~"  # a cell not yet filled: loads as a missing value, so an unfilled file never passes as zeros
 
 
 def _fmt(value) -> str:
     if value is None:
-        return "0"
-    if isinstance(value, Decimal):
-        return str(value)
+        return BLANK
     return str(value)
 
 
@@ -39,10 +38,11 @@ def _table_lines(table: Table, values: dict | None) -> list[str]:
 
 def figures_yaml(form: Form, unit: str, year: int, unit_name: str, values: dict | None = None,
                  facts_text: str | None = None) -> str:
-    """The text of a figures file. ``values``: {table key: {(row, col): value}}; None writes zeros."""
+    """The text of a figures file. ``values``: {table key: {(row, col): value}}; a cell without a
+    value is written as ``~`` (to be filled in)."""
     lines = [
         f"# {unit_name} {year}年{form.title} — 表格数据",
-        "# 格式说明见 data/README.md。件数填非负整数；没有发生的填 0；不要填“/”或留空。",
+        "# 格式说明见 data/README.md。~ 表示尚未填写。件数填非负整数；没有发生的填 0；不要填“/”或留空。",
         f"unit: {unit}",
         f"year: {year}",
         f"form: {form.id}  # {form.document}",

@@ -27,12 +27,14 @@ def _n(x) -> str:
 
 
 class StandardText:
+    SANDBOX_PUBLIC = frozenset({"proactive", "requests", "appeals", "fees"})  # all the narrative may use
+
     def __init__(self, ns: Namespace):
-        self.ns = ns
-        self.y = ns.current
+        self._ns = ns
+        self._y = ns.current
 
     def proactive(self) -> str:
-        t2 = self.y.table2
+        t2 = self._y.table2
         nd = t2.normative_documents
         parts = [f"本年度制发行政规范性文件{_n(nd.issued)}件，废止{_n(nd.repealed)}件，现行有效{_n(nd.in_force)}件"]
         rg = t2.regulations
@@ -43,7 +45,7 @@ class StandardText:
         return "；".join(parts) + "。"
 
     def requests(self) -> str:
-        t3 = self.y.table3
+        t3 = self._y.table3
         new, carried = t3.new, t3.carried_over
         s = f"本年度共收到政府信息公开申请{_n(new.total)}件"
         if new.total.value:
@@ -60,7 +62,7 @@ class StandardText:
     def _outcomes(self) -> list[tuple[str, int]]:
         """(short name, 总计) of each outcome printed under the results group, from the form:
         a single row such as （一）予以公开, or a group such as （三）不予公开 summed over its rows."""
-        table = self.ns.figures.form.table("table3")
+        table = self._ns.figures.form.table("table3")
         results = table.row(RESULTS_TOTAL_ROW)
         out: dict[str, int] = {}
         for row in table.rows:
@@ -68,23 +70,23 @@ class StandardText:
                 continue
             label = row.groups[1] if len(row.groups) > 1 else row.label
             if label not in out:
-                value = (self.y.table3.group(label).total if len(row.groups) > 1
-                         else getattr(self.y.table3, row.key).total.value)
+                value = (self._y.table3.group(label).total if len(row.groups) > 1
+                         else getattr(self._y.table3, row.key).total.value)
                 out[label] = value
         return [(_short(label), n) for label, n in out.items()]
 
     def appeals(self) -> str:
-        t4 = self.y.table4
+        t4 = self._y.table4
         review = t4.review.total.value
         suits = t4.litigation_direct.total.value + t4.litigation_after_review.total.value
         if not review and not suits:
             return "本年度未发生因政府信息公开引起的行政复议和行政诉讼。"
-        return (f"本年度因政府信息公开引起行政复议{review}件（结果维持{_n(t4.review.upheld)}件、"
-                f"结果纠正{_n(t4.review.corrected)}件、尚未审结{_n(t4.review.pending)}件），"
-                f"行政诉讼{suits}件。")
+        r = t4.review
+        return (f"本年度因政府信息公开引起行政复议{review}件（结果维持{_n(r.upheld)}件、结果纠正{_n(r.corrected)}件、"
+                f"其他结果{_n(r.other)}件、尚未审结{_n(r.pending)}件），行政诉讼{suits}件。")
 
     def fees(self) -> str:
-        facts = self.y.fact
+        facts = self._y.fact
         if not facts.has("processing_fee"):
             return f"{TODO}：本年度是否收取政府信息公开信息处理费及金额（在数据文件 facts.processing_fee 中填写，单位：元）。】"
         fee = facts.processing_fee

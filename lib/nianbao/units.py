@@ -73,18 +73,52 @@ def load_units(path: str | Path, display: str | None = None) -> UnitRegistry:
     units: dict[str, Unit] = {}
     if not isinstance(root, yaml.MappingNode) or "units" not in {k for k, _, _ in mapping_items(root)}:
         raise InputError(f"{display}: 应以 units: 开头，其下每个单位一项（编号: {{name, level, parent}}）。")
-    units_node = dict((k, v) for k, _, v in mapping_items(root))["units"]
+    top_lines: dict[str, int] = {}
+    for k, kn, _ in mapping_items(root):
+        if k in top_lines:
+            errors.append(f"{display}:{line(kn)}: {k} 重复出现（第一次在第 {top_lines[k]} 行）。只能写一次，"
+                          f"请把各单位合并到同一个 {k}: 之下。")
+        else:
+            top_lines[k] = line(kn)
+    units_node = next(v for k, _, v in mapping_items(root) if k == "units")
     if not isinstance(units_node, yaml.MappingNode):
         raise InputError(f"{display}:{line(units_node)}: units 应是“编号: {{name, level, parent}}”的映射。")
+    seen: dict[str, int] = {}  # unit id -> line of its first entry
     for uid, key_node, node in mapping_items(units_node):
         where = f"{display}:{line(key_node)}: 单位 {uid!r}"
+        if uid in seen:
+            errors.append(f"{where}: 编号重复（第一次在第 {seen[uid]} 行）。每个单位只能登记一次；"
+                          f"两个单位请用不同编号，同一单位请合并为一项。")
+            continue
+        seen[uid] = line(key_node)
         if not ID_PATTERN.match(uid):
             errors.append(f"{where}: 编号只能用小写英文字母、数字、- 和 _（如 zhungeer）；中文名称写在 name 中。")
             continue
-        spec = plain(node) or {}
-        if not isinstance(spec, dict):
-            errors.append(f"{where}: 应是 {{name, level, parent}} 映射。")
-            continue
+        if not isinstance(node, yaml.MappingNode):
+            if node is None or (isinstance(node, yaml.ScalarNode) and plain(node) is None):
+                spec_nodes: dict = {}
+            else:
+                errors.append(f"{where}: 应是 {{name, level, parent}} 映射。")
+                continue
+        else:
+            spec_nodes = {}
+            for field_name, field_key, field_node in mapping_items(node):
+                if field_name in spec_nodes:
+                    errors.append(f"{display}:{line(field_key)}: 单位 {uid!r}: 字段 {field_name} 重复出现。"
+                                  f"每个字段只能写一次。")
+                    continue
+                spec_nodes[field_name] = field_node
+        spec = {k: plain(v) for k, v in spec_nodes.items()}
+        for field_name, want in (("rollup", "是否为汇总单位"), ("rulemaking", "是否有规章制定权")):
+            if field_name in spec and not isinstance(spec[field_name], bool) \
+                    and not (field_name == "rulemaking" and spec[field_name] is None):
+                errors.append(f"{display}:{line(spec_nodes[field_name])}: 单位 {uid!r}: {field_name} 应写 true 或 false"
+                              f"（{want}），不加引号；实际是 {spec_nodes[field_name].value!r}。"
+                              + ("不确定时可删去此项或写 null，由单位级别决定。" if field_name == "rulemaking" else ""))
+        parent = spec.get("parent")
+        if parent is not None and not isinstance(parent, str):
+            errors.append(f"{display}:{line(spec_nodes['parent'])}: 单位 {uid!r}: parent 应是上级单位的编号"
+                          f"（如 demo-county）或 null，实际是 {spec_nodes['parent'].value!r}。")
         unknown = set(spec) - FIELDS
         if unknown:
             errors.append(f"{where}: 不认识的字段 {sorted(unknown)}；可用字段: {sorted(FIELDS)}。")
@@ -99,7 +133,7 @@ def load_units(path: str | Path, display: str | None = None) -> UnitRegistry:
         if errors:
             continue
         units[uid] = Unit(id=uid, name=str(spec["name"]), level=level, kind=kind, parent=spec.get("parent"),
-                          rollup=bool(spec.get("rollup", False)), rulemaking=spec.get("rulemaking"))
+                          rollup=spec.get("rollup", False) is True, rulemaking=spec.get("rulemaking"))
     for u in units.values():
         if u.parent is not None and u.parent not in units:
             errors.append(f"{display}: 单位 {u.id!r} 的上级 {u.parent!r} 未登记。")

@@ -5,12 +5,11 @@ from .. import atomic, forms
 from ..errors import InputError
 from ..figures import load_figures
 from ..narrative import DEFAULT_TEMPLATE
-from ..scaffold import figures_yaml
+from ..scaffold import BLANK, figures_yaml
 from .common import add_project, add_unit_year, project_of
 
 NAME = "new"
 HELP = "scaffold data/<year>/<unit>/figures.yaml and narrative.md for a new report year (never overwrites)"
-BLANK = "~"  # a blank cell: loads as a missing value, so an unfilled file can never pass as zeros
 
 
 def add_arguments(parser) -> None:
@@ -37,14 +36,14 @@ def main(args) -> int:
         if prior.form.id == form.id:
             t3 = form.table("table3")
             for col in t3.columns:
-                values["table3"][("carried_over", col.key)] = prior.values["table3"].get(("carried_forward", col.key), BLANK)
+                values["table3"][("carried_over", col.key)] = prior.values["table3"].get(("carried_forward", col.key))
             todo.append(f"表三「{t3.row('carried_over').label}」已按 {year - 1} 年「{t3.row('carried_forward').label}」预填，请核对。")
         facts = "facts:\n" + "".join(
             f"  {k}: {{value: {BLANK}, unit: {f.unit or '件'}, label: {f.label or k}}}\n" for k, f in prior.facts.items())
     else:
         facts = f"facts:\n  processing_fee: {{value: {BLANK}, unit: 元, label: 收取的政府信息公开信息处理费}}\n"
     text = figures_yaml(form, unit.id, year, unit.name, values, facts).replace(
-        "# 格式说明见 data/README.md。", "# 由 nianbao new 生成：~ 表示尚未填写，全部填完才能生成报告。格式说明见 data/README.md。")
+        "# 格式说明见 data/README.md。", "# 由 nianbao new 生成，全部填完才能生成报告。格式说明见 data/README.md。")
     if prior_nar.is_file():
         narrative = prior_nar.read_text(encoding="utf-8")
         todo.append(f"{project.rel(nar_path)} 复制自 {year - 1} 年的叙述：请逐段更新，特别是第五部分（本年问题和上年问题的改进情况）"
@@ -52,7 +51,7 @@ def main(args) -> int:
     else:
         narrative = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
         todo.append(f"{project.rel(nar_path)} 是默认模板：请补写总体情况的各个方面，并填写第五部分“【待填写…】”处。")
-    blanks = sum(v == BLANK for t in values.values() for v in t.values())
+    blanks = sum(v in (BLANK, None) for t in values.values() for v in t.values())
     atomic.write_text(fig_path, text)
     atomic.write_text(nar_path, narrative)
     print(f"已生成 {project.rel(fig_path)} 和 {project.rel(nar_path)}（{unit.name} {year} 年）。需要填写：")

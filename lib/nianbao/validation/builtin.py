@@ -4,6 +4,8 @@
 - ``input-file``: what the loader found wrong with the files beyond single cells (unknown or
   duplicate rows, header mismatches, unreadable facts), and a prior-year file that exists but
   cannot be read (cross-year rules then cannot run: a warning, so nobody mistakes it for a pass).
+- ``rollup``: for a roll-up unit, every summed cell its own file declares differently from its
+  children's sum (rule X-ROLLUP, error), as ``nianbao run`` refuses it.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ def input_file(ctx: CheckContext) -> list[Finding]:
     for p in ctx.figures.problems:
         if p.table is not None and (p.kind in CELL_VALUE_KINDS or p.kind in ABSENT_KINDS):
             continue  # a cell's value or an absent cell: reported by the TYPE-* suites
+        if p.kind == ROLLUP_MISMATCH:
+            continue  # reported by the check ``rollup`` (rule X-ROLLUP)
         out.append(Finding(rule_id="INPUT-FILE", severity="error", message=p.message, table_name=p.table,
                            row_label=p.row_label, column_label=p.column_label,
                            actual=None if p.value is None else str(p.value), file=p.file, line=p.line,
@@ -36,5 +40,18 @@ def input_file(ctx: CheckContext) -> list[Finding]:
     return out
 
 
+ROLLUP_MISMATCH = "rollup_mismatch"  # Problem.kind of a roll-up mismatch (nianbao.rollup)
+
+
+def rollup(ctx: CheckContext) -> list[Finding]:
+    """A roll-up unit's declared summed cells that differ from its children's sum (X-ROLLUP)."""
+    from ..rollup import RollupFigures
+
+    if not isinstance(ctx.figures, RollupFigures):
+        return []
+    return ctx.figures.findings()
+
+
 checks.register("form-rules", form_rules, batch=True)
 checks.register("input-file", input_file)
+checks.register("rollup", rollup)

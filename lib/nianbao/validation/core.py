@@ -13,15 +13,28 @@ from .checks import CheckContext, run_checks
 from .result import ValidationResult, complete, sort_key
 
 
-def load_prior(project: Project, unit: str, year: int, form) -> tuple[Figures | None, str | None, str | None]:
-    """(prior-year figures, why they could not be read, why they are not compared)."""
-    path = project.figures_file(unit, year - 1)
-    if not path.is_file():
-        return None, None, None
-    try:
-        prior = load_figures(path, unit=unit, year=year - 1, strict=False, display=project.rel(path))
-    except InputError as exc:
-        return None, str(exc), None
+def load_prior(project: Project, unit: str, year: int, form, *, rollup: bool = False,
+               registry=None) -> tuple[Figures | None, str | None, str | None]:
+    """(prior-year figures, why they could not be read, why they are not compared).
+
+    For a roll-up unit (``rollup=True``) the prior year is compiled from the children's files as
+    the report does (:func:`nianbao.rollup.load_prior_figures`): when that is impossible (a child
+    without last year's data) there is simply no prior-year comparison.
+    """
+    if rollup:
+        from ..rollup import load_prior_figures
+
+        prior = load_prior_figures(project, unit, year, registry=registry)
+        if prior is None:
+            return None, None, None
+    else:
+        path = project.figures_file(unit, year - 1)
+        if not path.is_file():
+            return None, None, None
+        try:
+            prior = load_figures(path, unit=unit, year=year - 1, strict=False, display=project.rel(path))
+        except InputError as exc:
+            return None, str(exc), None
     if prior.form.id != form.id:
         return None, None, f"{year - 1}年使用另一报告格式（{prior.form.document}），两种格式不能逐格对应"
     return prior, None, None
@@ -33,12 +46,24 @@ def load_context(project: Project, unit: Unit, year: int) -> tuple[CheckContext,
     Raises :class:`InputError` when the figures file cannot be read at all (missing, invalid YAML,
     no year). Returns the context and the input errors that did not stop validation (an unreadable
     narrative: the context then has ``narrative=None``).
+
+    A roll-up unit's figures are compiled from its children's as ``nianbao run`` compiles them
+    (:func:`nianbao.rollup.load_unit_figures`): its own file may leave out the summed cells, and a
+    summed cell it declares differently from the children's sum is an X-ROLLUP finding (check
+    ``rollup``). A child that cannot be read raises :class:`InputError` naming it.
     """
     fig_path = project.figures_file(unit.id, year)
     if not fig_path.is_file():
         raise InputError(f"{project.rel(fig_path)}: 找不到 {unit.name} {year} 年的数据文件。"
                          f"可用 `nianbao template --unit {unit.id} --year {year} > {project.rel(fig_path)}` 生成空白模板后填写。")
-    figures = load_figures(fig_path, unit=unit.id, year=int(year), strict=False, display=project.rel(fig_path))
+    registry = None
+    if unit.rollup:
+        from ..rollup import load_unit_figures
+
+        registry = project.units()
+        figures = load_unit_figures(project, unit.id, int(year), registry=registry, strict=False)
+    else:
+        figures = load_figures(fig_path, unit=unit.id, year=int(year), strict=False, display=project.rel(fig_path))
     problems = []
     nar_path = project.narrative_file(unit.id, year)
     try:
@@ -46,14 +71,16 @@ def load_context(project: Project, unit: Unit, year: int) -> tuple[CheckContext,
     except InputError as exc:
         narrative = None
         problems.append(str(exc))
-    prior, prior_error, prior_note = load_prior(project, unit.id, int(year), figures.form)
+    prior, prior_error, prior_note = load_prior(project, unit.id, int(year), figures.form, rollup=unit.rollup,
+                                                registry=registry)
     ctx = CheckContext(unit=unit, year=int(year), figures=figures, prior=prior, narrative=narrative, project=project,
                        prior_error=prior_error, prior_note=prior_note)
     return ctx, problems
 
 
 def context_from_report(report) -> CheckContext:
-    prior, prior_error, prior_note = load_prior(report.project, report.unit.id, report.year, report.form)
+    prior, prior_error, prior_note = load_prior(report.project, report.unit.id, report.year, report.form,
+                                                rollup=report.unit.rollup)
     return CheckContext(unit=report.unit, year=report.year, figures=report.figures, prior=prior,
                         narrative=report.narrative, project=report.project, prior_error=prior_error,
                         prior_note=prior_note)
