@@ -152,6 +152,17 @@ def test_malformed_figures_exit_nonzero_and_write_nothing(project_dir, capsys):
     assert list((project_dir / "outputs").rglob("*")) == []
 
 
+def test_bad_narrative_stops_before_any_kernel_and_writes_nothing(project_dir, capsys):
+    nar = project_dir / "data/2022/zhungeer/narrative.md"
+    text = nar.read_text(encoding="utf-8").replace("{{ fact.inspections }}", "{{ fact.inspection }}")
+    nar.write_text(text, encoding="utf-8")
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if "fact.inspection }}" in l)
+    assert main(["run", "--unit", "zhungeer", "--year", "2022", "--project", str(project_dir)]) == 3
+    err = capsys.readouterr().err
+    assert f"data/2022/zhungeer/narrative.md:{line}: 未知的叙述数字（facts） 'inspection'。是否应为 inspections" in err
+    assert list((project_dir / "outputs").rglob("*")) == []
+
+
 def test_failed_run_keeps_previous_report(rendered, tmp_path):
     """A run that fails after a good one leaves the good report byte-identical."""
     import shutil
