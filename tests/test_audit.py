@@ -100,6 +100,32 @@ def skip_if_kit_changed(root: Path, *others: Path) -> None:
         pytest.skip(f"the kit's source or git state changed while the tests ran (concurrent edits): {identities}")
 
 
+def _recorded_run(base: Path, **kit) -> Path:
+    """A stand-in for a rendered project whose notebook records ``kit`` (the kit now, with overrides)."""
+    now = provenance.kit_info()
+    (base / OUT).mkdir(parents=True)
+    nb = {"metadata": {"nianbao": {"provenance": {"kit": {**now, **kit}}}}}
+    (base / OUT / "report.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return base
+
+
+def test_rerun_guard_compares_git_commit_and_dirty_state_not_only_the_source(tmp_path):
+    now = provenance.kit_info()
+    same_a, same_b = _recorded_run(tmp_path / "a"), _recorded_run(tmp_path / "b")
+    skip_if_kit_changed(same_a, same_b)  # same code, same commit: compared, no skip
+    committed = _recorded_run(tmp_path / "c", git_commit="0" * 40)  # a commit landed; same source hash
+    with pytest.raises(pytest.skip.Exception, match="git state changed"):
+        skip_if_kit_changed(committed)
+    with pytest.raises(pytest.skip.Exception, match="git state changed"):
+        skip_if_kit_changed(same_a, committed)
+    dirty = _recorded_run(tmp_path / "d", git_dirty=not now["git_dirty"])
+    with pytest.raises(pytest.skip.Exception, match="git state changed"):
+        skip_if_kit_changed(same_a, dirty)
+    edited = _recorded_run(tmp_path / "e", source_sha256="f" * 64)
+    with pytest.raises(pytest.skip.Exception, match="git state changed"):
+        skip_if_kit_changed(edited)
+
+
 def run_cli(capsys, *argv) -> tuple[int, str]:
     code = main([str(a) for a in argv])
     captured = capsys.readouterr()
