@@ -1,9 +1,10 @@
 """`nianbao batch` end to end on synthetic units: failures isolated and listed, dashboard, retry of the
 failed units only after fixing them, and a no-change rerun that starts nothing.
 
-The issue's acceptance scenario (50 units, 3 injected failures) is scaled down to 8 units with 2
-failures — one bad cell value (fails before any kernel) and one bad narrative heading (fails inside
-the notebook) — to keep the suite fast; `benchmarks/bench_batch.py` runs the full sizes.
+The issue's acceptance scenario (50 units, 3 injected failures) is scaled down to 8 units with 3
+failures — a bad cell value and a bad narrative heading (both refused before any kernel starts) and a
+cell that raises inside one unit's notebook — to keep the suite fast; `benchmarks/bench_batch.py`
+runs the full sizes.
 """
 from __future__ import annotations
 
@@ -37,15 +38,29 @@ def dashboard_rows(project: Project) -> dict[str, str]:
 def test_batch_isolates_failures_lists_them_and_retries_only_them(tmp_path, capsys):
     synth = generate(tmp_path / "p", 8, YEAR, seed=3, errors=2, notebook=NOTEBOOK)
     project = Project(synth.root)
-    bad = synth.errors  # {unit: kind}
+    bad = dict(synth.errors)  # {unit: kind}
     assert sorted(bad.values()) == ["bad_heading", "missing_value"]
+    # a third unit fails inside its notebook: a cell raises while a marker file exists (the notebook
+    # itself stays the same for every unit, so the no-change rerun below still skips everything)
+    crashing = next(u.id for u in synth.units if u.id not in bad and u.id.startswith("demo-town"))
+    import nbformat
+
+    nb_path = project.report_notebook
+    node = nbformat.read(nb_path, as_version=4)
+    node.cells.insert(4, nbformat.v4.new_code_cell(
+        "import pathlib\nif pathlib.Path(project_dir, 'FAIL-' + unit).exists():\n"
+        "    raise RuntimeError('injected failure for ' + unit)"))
+    nbformat.write(node, nb_path)
+    (project.root / f"FAIL-{crashing}").touch()
+    bad[crashing] = "cell_error"
     good = [u.id for u in synth.units if u.id not in bad]
 
     code = main(["batch", "--project", str(project.root), "--year", str(YEAR), "--jobs", "2"])
     out = capsys.readouterr()
     assert code == 5
-    assert "合计 8 个单位：通过 6，警告 0，不通过 0，失败 2，跳过 0" in out.out
-    assert f"失败的单位（2）：{', '.join(sorted(bad))}" in out.out
+    assert "合计 8 个单位：通过 5，警告 0，不通过 0，失败 3，跳过 0" in out.out
+    listed = next(line for line in out.out.splitlines() if line.startswith("失败的单位（3）："))
+    assert sorted(listed.split("：", 1)[1].split(", ")) == sorted(bad)
     progress = [line for line in out.err.splitlines() if line.startswith("[")]
     assert len(progress) == 8 and progress[-1].startswith("[8/8] ")  # not a terminal: one plain line per unit
     state = json.loads((project.outputs_dir / str(YEAR) / ".batch-state.json").read_text(encoding="utf-8"))
@@ -64,19 +79,24 @@ def test_batch_isolates_failures_lists_them_and_retries_only_them(tmp_path, caps
         if kind == "missing_value":  # refused before any kernel: the bad cell is named, nothing written
             assert rec["error_kind"] == "input" and "缺失值" in rec["error"] and "表三" in rec["error"]
             assert not project.output_dir(unit, YEAR).exists()
+        elif kind == "bad_heading":  # the narrative is checked before any kernel too, naming file:line
+            assert rec["error_kind"] == "input" and "narrative.md:" in rec["error"]
+            assert "不认识的章节标题" in rec["error"] and "存在问题和下一步打算" in rec["error"]
+            assert not project.output_dir(unit, YEAR).exists()
         else:  # the partial notebook is kept with the error visible
             assert rec["error_kind"] == "execution"
             failed = json.loads((project.root / rec["failed_notebook"]).read_text(encoding="utf-8"))
             errors = [o for c in failed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
-            assert errors and "存在问题和下一步打算" in errors[0]["evalue"]
+            assert errors and errors[0]["evalue"] == f"injected failure for {unit}"
             assert not (project.output_dir(unit, YEAR) / "report.html").exists()
     assert dashboard_rows(project) == {u.id: "失败" if u.id in bad else "通过" for u in synth.units}
 
     # fix the two units (the same seed without errors writes their corrected files) and retry
     fixed = generate(tmp_path / "fixed", 8, YEAR, seed=3, notebook=NOTEBOOK)
-    for unit in bad:
+    for unit in synth.errors:
         for name in ("figures.yaml", "narrative.md"):
             shutil.copyfile(fixed.root / "data" / str(YEAR) / unit / name, project.unit_dir(unit, YEAR) / name)
+    (project.root / f"FAIL-{crashing}").unlink()
     result = run_batch(project, YEAR, jobs=2, retry_failed=True, progress=False)
     assert sorted(result.ran) == sorted(bad) and result.exit_code == 0
     assert dashboard_rows(project) == {u.id: "通过" if u.id in bad else "跳过" for u in synth.units}

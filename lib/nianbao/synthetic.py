@@ -12,11 +12,11 @@ tables from its townships; county departments report on their own.
 ``errors=K`` injects K defects into leaf units, alternating two kinds that make a batch fail:
 
 - ``missing_value``: "/" in a 表三 cell — the figures do not load, the run fails before any kernel;
-- ``bad_heading``: an unknown section heading in the narrative — the notebook's first cell fails and
-  the partial notebook is kept.
+- ``bad_heading``: an unknown section heading in the narrative — also refused before any kernel
+  starts (the run checks the narrative first), naming the file and line.
 
-Defects go to departments first (their failure cannot stop the roll-up), then ``bad_heading`` into
-townships. Output is deterministic for a seed: each unit's numbers come from a generator seeded with
+Defects go to departments first, then ``bad_heading`` into townships (their figures still load, so
+the roll-up county compiled from them still runs). Output is deterministic for a seed: each unit's numbers come from a generator seeded with
 (seed, unit id), so a project generated with ``errors=0`` holds the corrected files of one generated
 with errors. ``synthetic.json`` records the parameters and which unit got which defect.
 """
@@ -236,7 +236,7 @@ def _inject(kind: str, figures_text: str, narrative_text: str) -> tuple[str, str
 
 
 def choose_errors(units: list[SynthUnit], k: int, seed: int) -> dict[str, str]:
-    """Which leaf units get which defect (departments first; townships only get notebook failures)."""
+    """Which leaf units get which defect (departments first; townships only get narrative defects)."""
     rng = random.Random(f"nianbao-synth-errors:{seed}")
     depts = [u.id for u in units if u.kind == "department"]
     towns = [u.id for u in units if u.level == "township"]
