@@ -49,18 +49,19 @@ def _finding(rule, severity, message, part, offset, figures, **kw) -> Finding:
                    line=_line(part, offset), unit=figures.unit, year=figures.year, **kw)
 
 
-def _check_figures(part, figures, s) -> list[Finding]:
+def _statements(part, figures, statements, written_of):
+    """NARR-FIGURE findings for sentences whose number (``written_of(match)``; 0 for statements that
+    something did not happen) differs from the cell, or sum of cells, the statement describes."""
     out = []
     form = figures.form
-    for stmt in s["figure_statements"]:
+    for stmt in statements:
         for m in re.finditer(stmt["pattern"], part.text):
-            written = next(g for g in m.groups() if g is not None)
             cells = _cells(stmt["figure"])
             values = [figures.values[t].get((r, c)) for t, r, c in cells]
             if any(v is None for v in values):
                 continue  # a missing cell is reported by validation, not here
-            expected = sum(values)
-            if int(written) == expected:
+            expected, written = sum(values), written_of(m)
+            if written == expected:
                 continue
             table = form.table(cells[0][0])
             row = table.row(cells[0][1])
@@ -72,30 +73,17 @@ def _check_figures(part, figures, s) -> list[Finding]:
                 f"请改用占位符引用表格数字，或更正其中之一。",
                 part, m.start(), figures, table=table.key, table_name=table.name, row=row.key,
                 row_label=row.label if len(cells) == 1 else where, column=col.key, column_label=col.label,
-                expected=expected, actual=int(written), difference=int(written) - expected))
+                expected=expected, actual=written, difference=written - expected))
     return out
+
+
+def _check_figures(part, figures, s) -> list[Finding]:
+    return _statements(part, figures, s["figure_statements"],
+                       lambda m: int(next(g for g in m.groups() if g is not None)))
 
 
 def _check_zero_statements(part, figures, s) -> list[Finding]:
-    out = []
-    form = figures.form
-    for stmt in s.get("zero_statements", ()):
-        for m in re.finditer(stmt["pattern"], part.text):
-            cells = _cells(stmt["figure"])
-            values = [figures.values[t].get((r, c)) for t, r, c in cells]
-            if any(v is None for v in values) or sum(values) == 0:
-                continue
-            table = form.table(cells[0][0])
-            row = table.row(cells[0][1])
-            col = row.column(cells[0][2])
-            where = "、".join(f"{form.table(t).name}「{form.table(t).row(r).label}」" for t, r, _ in cells)
-            out.append(_finding(
-                "NARR-FIGURE", "error",
-                f"叙述写“{m.group(0)}”，但{stmt['description']}在{where}（{col.label}）中为 {sum(values)}。",
-                part, m.start(), figures, table=table.key, table_name=table.name, row=row.key,
-                row_label=row.label if len(cells) == 1 else where, column=col.key, column_label=col.label,
-                expected=sum(values), actual=0, difference=-sum(values)))
-    return out
+    return _statements(part, figures, s.get("zero_statements", ()), lambda m: 0)
 
 
 def _check_years(key, part, figures, s) -> list[Finding]:

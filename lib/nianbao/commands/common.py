@@ -12,9 +12,18 @@ def add_project(parser: argparse.ArgumentParser) -> None:
 
 
 def add_unit_year(parser: argparse.ArgumentParser, unit_required: bool = True) -> None:
+    """--unit and --year (with --project, every per-unit command takes these)."""
     parser.add_argument("--unit", required=unit_required, metavar="ID", help="unit id from params/units.yaml, e.g. zhungeer")
     parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="report year, e.g. 2022")
 
 
 def project_of(args) -> Project:
     return Project.find(args.project)
+
+
+def unit_year_form(args):
+    """(project, unit, form) for a command given --unit and --year."""
+    from .. import forms
+
+    project = project_of(args)
+    return project, project.units().get(args.unit), forms.for_year(args.year)

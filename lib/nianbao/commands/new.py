@@ -1,12 +1,12 @@
 """nianbao new: scaffold next year's figures and narrative for a unit, and say what to fill in."""
 from __future__ import annotations
 
-from .. import atomic, forms
+from .. import atomic
 from ..errors import InputError
 from ..figures import load_figures
 from ..narrative import DEFAULT_TEMPLATE
 from ..scaffold import BLANK, figures_yaml
-from .common import add_project, add_unit_year, project_of
+from .common import add_project, add_unit_year, unit_year_form
 
 NAME = "new"
 HELP = "scaffold data/<year>/<unit>/figures.yaml and narrative.md for a new report year (never overwrites)"
@@ -18,10 +18,8 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    project = project_of(args)
-    unit = project.units().get(args.unit)
+    project, unit, form = unit_year_form(args)
     year = args.year
-    form = forms.for_year(year)
     fig_path = project.figures_file(unit.id, year)
     nar_path = project.narrative_file(unit.id, year)
     existing = [project.rel(p) for p in (fig_path, nar_path) if p.exists()]

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from .. import forms
 from ..scaffold import figures_yaml
-from .common import add_project, add_unit_year, project_of
+from .common import add_project, add_unit_year, unit_year_form
 
 NAME = "template"
 HELP = "print a blank figures.yaml for a unit and year, to fill in (writes nothing)"
@@ -17,8 +16,6 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    project = project_of(args)
-    unit = project.units().get(args.unit)
-    form = forms.for_year(args.year)
+    _, unit, form = unit_year_form(args)
     sys.stdout.write(figures_yaml(form, unit.id, args.year, unit.name))
     return 0
