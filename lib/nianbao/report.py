@@ -110,10 +110,10 @@ def open_report(unit: str, year: int, project_dir: str | Path | None = None, *, 
     return load_report(project, unit, year, strict=strict)
 
 
-def load_report(project: Project, unit: str, year: int, *, strict: bool = True) -> Report:
+def load_report(project: Project, unit: str, year: int, *, strict: bool = True, registry=None) -> Report:
     """Read and check every input of a unit-year (figures, narrative with its placeholders rendered,
     prior year); raises InputError naming the file and place of the first defect."""
-    registry = project.units()
+    registry = registry if registry is not None else project.units()
     unit_obj = registry.get(unit)
     # A roll-up unit's tables are its children's sums; any other unit's come from its own file.
     figures = load_unit_figures(project, unit, int(year), registry=registry, strict=strict)

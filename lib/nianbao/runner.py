@@ -64,7 +64,7 @@ def preflight(project: Project, unit: str, year: int):
     # figures (a roll-up unit's are its children's sums), the narrative and its placeholders, prior year.
     from .report import load_report
 
-    report = load_report(project, unit, year)
+    report = load_report(project, unit, year, registry=registry)
     return unit_obj, report.figures
 
 
