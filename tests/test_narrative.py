@@ -192,6 +192,8 @@ def only(findings, rule):
     ("结转下年度继续办理4件。", 2, 4, "carried_forward"),
     ("发生行政复议1件。", 0, 1, "review"),
     ("本年度制发行政规范性文件2件。", 1, 2, "normative_documents"),
+    ("全年共收到政府信息公开申请五十八件。", 57, 58, "new"),  # Chinese numerals are read too
+    ("本年度办结五十件。", 55, 50, "results_total"),
 ])
 def test_lint_number_contradicting_its_figure(project_dir, sentence, expected, actual, row):
     body = SEED_NARRATIVE.read_text(encoding="utf-8").replace("方便群众提出申请。", "方便群众提出申请。" + sentence)

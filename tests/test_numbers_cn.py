@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from nianbao.numbers_cn import change, chinese, percent, plain, wan
+from nianbao.numbers_cn import change, chinese, parse_number, percent, plain, wan
 
 
 @pytest.mark.parametrize("value, text", [
@@ -49,3 +49,18 @@ def test_percent_of_zero_total_raises():
 ])
 def test_change(cur, prev, text):
     assert change(cur, prev) == text
+
+
+@pytest.mark.parametrize("n", [0, 1, 10, 11, 20, 57, 101, 110, 1001, 2072, 10000, 10010, 78395, 120003, 100000000])
+def test_parse_number_reads_what_chinese_writes(n):
+    assert parse_number(chinese(n)) == n and parse_number(str(n)) == n
+
+
+@pytest.mark.parametrize("text, n", [("两千零七十二", 2072), ("7万", 70000), ("五十八", 58), ("〇", 0)])
+def test_parse_number_variants(text, n):
+    assert parse_number(text) == n
+
+
+def test_parse_number_refuses_other_text():
+    with pytest.raises(ValueError):
+        parse_number("若干")

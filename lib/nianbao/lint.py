@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from .findings import Finding
+from .numbers_cn import CHINESE_NUMERAL_CHARS, parse_number
 from .standard_text import TODO
 
 SPEC_DIR = Path(__file__).resolve().parent / "forms"
@@ -31,9 +32,17 @@ SENTENCE_BREAK = re.compile(r"[。；\n]")
 YEAR = re.compile(r"(?<![\d〔\[（(])((?:19|20)\d{2})\s*年")
 
 
+# The number a statement captures may be written in Arabic digits or Chinese numerals (五十七件).
+NUMBER = r"(\d+|[" + CHINESE_NUMERAL_CHARS + r"]+)"
+
+
 @lru_cache(maxsize=None)
 def spec(form_id: str) -> dict:
-    return yaml.safe_load((SPEC_DIR / f"{form_id}_narrative.yaml").read_text(encoding="utf-8"))
+    """The form's narrative checks; ``(\\d+)`` in a statement pattern also matches Chinese numerals."""
+    data = yaml.safe_load((SPEC_DIR / f"{form_id}_narrative.yaml").read_text(encoding="utf-8"))
+    for stmt in data.get("figure_statements", ()):
+        stmt["pattern"] = stmt["pattern"].replace(r"(\d+)", NUMBER)
+    return data
 
 
 def _line(part, offset: int) -> int:
@@ -79,7 +88,7 @@ def _statements(part, figures, statements, written_of):
 
 def _check_figures(part, figures, s) -> list[Finding]:
     return _statements(part, figures, s["figure_statements"],
-                       lambda m: int(next(g for g in m.groups() if g is not None)))
+                       lambda m: parse_number(next(g for g in m.groups() if g is not None)))
 
 
 def _check_zero_statements(part, figures, s) -> list[Finding]:

@@ -91,3 +91,35 @@ def change(current, previous, unit: str = "件") -> str:
     if prev == 0:
         return f"较上年{word}{amount}{unit}"
     return f"较上年{word}{amount}{unit}，{rate_word}{percent(abs(diff), prev)}"
+
+
+_CN_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+CHINESE_NUMERAL_CHARS = "".join(_CN_DIGITS) + "".join(_CN_SMALL) + "".join(_CN_BIG)
+
+
+def parse_number(text: str) -> int:
+    """An integer written with Arabic digits or Chinese numerals: 57, 五十七, 十二, 两千零七十二, 7万."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    total = section = digit = 0
+    seen = False
+    for ch in text:
+        if ch.isdigit():
+            digit = digit * 10 + int(ch)
+        elif ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_SMALL:
+            section += (digit or 1) * _CN_SMALL[ch]
+            digit = 0
+        elif ch in _CN_BIG:
+            total = (total + section + digit) * _CN_BIG[ch]
+            section = digit = 0
+        else:
+            raise ValueError(f"not a number: {text!r}")
+        seen = True
+    if not seen:
+        raise ValueError(f"not a number: {text!r}")
+    return total + section + digit
