@@ -207,6 +207,8 @@ def narrative_check(ctx) -> list[Finding]:
 
     if ctx.narrative is None:
         return []
+    if ctx.rendered is not None:  # the report rendered it already
+        return lint(ctx.rendered, ctx.figures)
     try:
         rendered = render_narrative(ctx.narrative, ctx.figures, ctx.unit.name, ctx.prior)
     except InputError as exc:

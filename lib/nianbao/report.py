@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from .errors import InputError
-from .figures import Figures, load_figures
+from .figures import Figures
 from .form import Form
 from .narrative import Narrative, RenderedNarrative, load_narrative, markdown_html, render_narrative
 from .project import Project
-from .rollup import load_prior_figures, load_unit_figures
+from .prior import PriorYear, load_prior
+from .rollup import load_unit_figures
 from .tables_html import table_html
-from .units import Unit
+from .units import Unit, UnitRegistry
 
 NOT_WRITTEN = "（本节尚未撰写。）"
 
@@ -45,7 +45,13 @@ class Report:
     figures: Figures
     narrative: Narrative  # the analyst's source, as written
     rendered: RenderedNarrative  # placeholders replaced, defaults filled in
-    prior: Figures | None = None  # the same unit's figures for the year before, when they exist
+    prior_year: PriorYear = PriorYear()  # the same unit's year before (figures, or why there are none)
+    registry: UnitRegistry | None = None
+
+    @property
+    def prior(self) -> Figures | None:
+        """The same unit's figures for the year before, when they exist and are comparable."""
+        return self.prior_year.figures
 
     @property
     def title_text(self) -> str:
@@ -119,19 +125,7 @@ def load_report(project: Project, unit: str, year: int, *, strict: bool = True, 
     figures = load_unit_figures(project, unit, int(year), registry=registry, strict=strict)
     nar_path = project.narrative_file(unit, year)
     narrative = load_narrative(nar_path, figures.form, display=project.rel(nar_path))
-    prior = load_prior_figures(project, unit, int(year), registry=registry) if unit_obj.rollup \
-        else load_prior(project, unit, int(year))
-    rendered = render_narrative(narrative, figures, unit_obj.name, prior)
+    prior = load_prior(project, unit, int(year), figures.form, rollup=unit_obj.rollup, registry=registry)
+    rendered = render_narrative(narrative, figures, unit_obj.name, prior.figures)
     return Report(project=project, unit=unit_obj, year=int(year), form=figures.form, figures=figures,
-                  narrative=narrative, rendered=rendered, prior=prior)
-
-
-def load_prior(project: Project, unit: str, year: int) -> Figures | None:
-    """The unit's figures for ``year - 1`` when they exist (defective cells load as None)."""
-    path = project.figures_file(unit, year - 1)
-    if not path.is_file():
-        return None
-    try:
-        return load_figures(path, unit=unit, year=year - 1, strict=False, display=project.rel(path))
-    except InputError:  # unreadable, or another format: validation warns (X-PRIOR-UNREADABLE); no comparison
-        return None
+                  narrative=narrative, rendered=rendered, prior_year=prior, registry=registry)

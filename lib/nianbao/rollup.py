@@ -207,18 +207,20 @@ def sources_block(report):
     figures = report.figures
     if not isinstance(figures, RollupFigures):
         return HTMLBlock("", "")
-    try:
-        registry = report.project.units()
-        names = {u.id: u.name for u in registry}
-    except InputError:
-        names = {}
-    own = "、".join(col for col in ("现行有效件数", "行政事业性收费金额"))
+    registry = report.registry if report.registry is not None else report.project.units()
+    names = {u.id: u.name for u in registry}
+    form = report.form
+    t2 = form.table("table2")
+    summed = list(dict.fromkeys(c.label for _, c in t2.cells() if is_summed(t2.key, c.key)))
+    own = list(dict.fromkeys(c.label for _, c in t2.cells() if not is_summed(t2.key, c.key)))
+    others = "、".join(t.name for t in form.tables if t.key != t2.key)
     items = "".join(f"<li>{escape(names.get(c, c))}<span class=\"nb-unit-id\">（{escape(c)}）</span></li>"
                     for c in figures.children)
     html = (
         '<section class="nb-rollup-sources">'
-        f"<p>本报告表二的本年制发件数、本年废止件数和处理决定数量，以及表三、表四，由以下 "
-        f"{len(figures.children)} 个单位{report.year}年的数据汇总而成；{escape(own)}由本单位填报。</p>"
+        f"<p>本报告{escape(t2.name)}的{escape('、'.join(summed))}，以及{escape(others)}，由以下 "
+        f"{len(figures.children)} 个单位{report.year}年的数据汇总而成；{escape(t2.name)}的{escape('、'.join(own))}"
+        f"由本单位填报。</p>"
         f"<ol>{items}</ol></section>"
     )
     text = (f"汇总自 {len(figures.children)} 个单位：" + "、".join(names.get(c, c) for c in figures.children))

@@ -45,6 +45,9 @@ Fields of :class:`CheckContext`:
 ``narrative``
     :class:`nianbao.narrative.Narrative` (``report.narrative``), or ``None`` when it could not be
     loaded. A unit without ``narrative.md`` has an empty Narrative (``path is None``).
+``rendered``
+    :class:`nianbao.narrative.RenderedNarrative` when the caller already rendered the narrative (a
+    report), else ``None``: a check that needs it renders ``narrative`` itself.
 ``project``
     :class:`nianbao.project.Project`, or ``None`` for contexts built outside a project (tests,
     benchmarks).
@@ -80,6 +83,7 @@ class CheckContext:
     figures: Figures
     prior: Figures | None = None
     narrative: Narrative | None = None
+    rendered: object | None = None  # the narrative with placeholders rendered, when the caller has it
     project: Project | None = None
     prior_error: str | None = None
     prior_note: str | None = None

@@ -5,39 +5,13 @@ import time
 from datetime import datetime, timezone
 
 from ..errors import InputError
-from ..figures import Figures, load_figures
+from ..figures import load_figures
 from ..narrative import load_narrative
+from ..prior import load_prior
 from ..project import Project
 from ..units import Unit
 from .checks import CheckContext, run_checks
 from .result import ValidationResult, complete, sort_key
-
-
-def load_prior(project: Project, unit: str, year: int, form, *, rollup: bool = False,
-               registry=None) -> tuple[Figures | None, str | None, str | None]:
-    """(prior-year figures, why they could not be read, why they are not compared).
-
-    For a roll-up unit (``rollup=True``) the prior year is compiled from the children's files as
-    the report does (:func:`nianbao.rollup.load_prior_figures`): when that is impossible (a child
-    without last year's data) there is simply no prior-year comparison.
-    """
-    if rollup:
-        from ..rollup import load_prior_figures
-
-        prior = load_prior_figures(project, unit, year, registry=registry)
-        if prior is None:
-            return None, None, None
-    else:
-        path = project.figures_file(unit, year - 1)
-        if not path.is_file():
-            return None, None, None
-        try:
-            prior = load_figures(path, unit=unit, year=year - 1, strict=False, display=project.rel(path))
-        except InputError as exc:
-            return None, str(exc), None
-    if prior.form.id != form.id:
-        return None, None, f"{year - 1}年使用另一报告格式（{prior.form.document}），两种格式不能逐格对应"
-    return prior, None, None
 
 
 def load_context(project: Project, unit: Unit, year: int) -> tuple[CheckContext, list[str]]:
@@ -71,19 +45,17 @@ def load_context(project: Project, unit: Unit, year: int) -> tuple[CheckContext,
     except InputError as exc:
         narrative = None
         problems.append(str(exc))
-    prior, prior_error, prior_note = load_prior(project, unit.id, int(year), figures.form, rollup=unit.rollup,
-                                                registry=registry)
-    ctx = CheckContext(unit=unit, year=int(year), figures=figures, prior=prior, narrative=narrative, project=project,
-                       prior_error=prior_error, prior_note=prior_note)
+    prior = load_prior(project, unit.id, int(year), figures.form, rollup=unit.rollup, registry=registry)
+    ctx = CheckContext(unit=unit, year=int(year), figures=figures, prior=prior.figures, narrative=narrative,
+                       project=project, prior_error=prior.error, prior_note=prior.note)
     return ctx, problems
 
 
 def context_from_report(report) -> CheckContext:
-    prior, prior_error, prior_note = load_prior(report.project, report.unit.id, report.year, report.form,
-                                                rollup=report.unit.rollup)
-    return CheckContext(unit=report.unit, year=report.year, figures=report.figures, prior=prior,
-                        narrative=report.narrative, project=report.project, prior_error=prior_error,
-                        prior_note=prior_note)
+    """The context of an opened report: its figures, narrative (already rendered) and prior year."""
+    return CheckContext(unit=report.unit, year=report.year, figures=report.figures, prior=report.prior,
+                        narrative=report.narrative, rendered=report.rendered, project=report.project,
+                        prior_error=report.prior_year.error, prior_note=report.prior_year.note)
 
 
 def _inputs(ctx: CheckContext) -> dict:
