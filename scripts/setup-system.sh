@@ -6,9 +6,13 @@
 #   fontconfig      fc-list, used to check that a Chinese font is installed before printing
 #   chromium        headless browser that prints the PDF (driven by Playwright; never downloaded)
 #   poppler-utils   pdftotext, pdffonts, pdftoppm: the tests read the PDFs back with them
+#   libreoffice-calc, libreoffice-writer
+#                   a real office suite, headless: the tests open the kit's .xlsx and .docx with it
+#                   (recalculating the workbook's check formulas, converting Word output to PDF)
+#   iproute2        ip netns: the offline test runs an export in a network namespace with loopback only
 #   python3-venv    only when the Python that builds .venv lacks ensurepip (Debian's own python3)
 set -euo pipefail
-packages=(fonts-noto-cjk fontconfig chromium poppler-utils)
+packages=(fonts-noto-cjk fontconfig chromium poppler-utils libreoffice-calc libreoffice-writer iproute2)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
