@@ -109,7 +109,7 @@ def test_every_label_is_declared_once(form):
 
 
 def test_unknown_layout_is_rejected(tmp_path):
-    bad = Path(forms.__file__).parent.joinpath("gov2021.yaml").read_text(encoding="utf-8").replace(
+    bad = Path(forms.__file__).parent.joinpath("gov2021", "form.yaml").read_text(encoding="utf-8").replace(
         "layout: flat", "layout: diagonal")
     p = tmp_path / "f.yaml"
     p.write_text(bad, encoding="utf-8")

@@ -13,7 +13,8 @@ from nianbao.batch.plan import KeyMaker, load_registry, ordered
 from nianbao.errors import FiguresError, InputError
 from nianbao.figures import load_figures
 from nianbao.project import Project
-from nianbao.rollup import RollupFigures, is_summed, load_unit_figures, sources_block
+from nianbao.present.rollup import sources_block
+from nianbao.rollup import RollupFigures, is_summed, load_unit_figures
 from nianbao.synthetic import generate
 
 YEAR = 2022

@@ -408,7 +408,7 @@ def test_registered_check_adds_findings_with_labels_filled(tmp_path, seed_figure
         ("NARR-YEAR", "test-lint", None, None, None, "zhungeer"),
     ]
     assert result.checks["test-lint"] == {"findings": 2}
-    from nianbao.validation.html import section_html
+    from nianbao.present.validation import section_html
 
     html, _ = section_html(result)
     assert "&lt;b&gt;2021&lt;/b&gt;" in html and "<b>2021" not in html
@@ -434,7 +434,7 @@ def test_no_progress_bars_or_output(tmp_path, seed_figures_text, capfd):
 
 
 def test_html_blocks(tmp_path, seed_figures_text):
-    from nianbao.validation.html import banner_block, section_block
+    from nianbao.present.validation import banner_block, section_block
 
     failed = validate(make_ctx(tmp_path, figures_text(seed_figures_text, new=[56, 0, 0, 0, 0, 1, 57])))
     banner = banner_block(failed)

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import yaml
 
-CELL_TYPES = ("count", "amount")
+CELL_TYPES = ("count", "amount", "signed")  # signed: an integer that may be negative (本年增/减)
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Column:
     type: str = "count"
     decimals: int = 0
     group: str | None = None  # printed spanning header above this column, if any
+    summed: bool = True  # a roll-up unit's cell is its children's sum (``rollup: own``: declared by itself)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,10 @@ def _column(spec: dict) -> Column:
         type=spec.get("type", "count"),
         decimals=int(spec.get("decimals", 0)),
         group=spec.get("group"),
+        summed=spec.get("rollup", "sum") != "own",
     )
+    if spec.get("rollup", "sum") not in ("sum", "own"):
+        raise ValueError(f"column {col.key}: rollup must be sum or own, not {spec['rollup']!r}")
     if col.type not in CELL_TYPES:
         raise ValueError(f"column {col.key}: unknown cell type {col.type!r} (use one of {CELL_TYPES})")
     return col

@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+import copy
 from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 from .findings import Finding
 from .numbers_cn import CHINESE_NUMERAL_CHARS, parse_number
 from .standard_text import TODO
 
-SPEC_DIR = Path(__file__).resolve().parent / "forms"
 SENTENCE_BREAK = re.compile(r"[。；\n]")
 YEAR = re.compile(r"(?<![\d〔\[（(])((?:19|20)\d{2})\s*年")
 
@@ -38,8 +35,11 @@ NUMBER = r"(\d+|[" + CHINESE_NUMERAL_CHARS + r"]+)"
 
 @lru_cache(maxsize=None)
 def spec(form_id: str) -> dict:
-    """The form's narrative checks; ``(\\d+)`` in a statement pattern also matches Chinese numerals."""
-    data = yaml.safe_load((SPEC_DIR / f"{form_id}_narrative.yaml").read_text(encoding="utf-8"))
+    """The form's narrative checks (``narrative.yaml`` of its pack); ``(\\d+)`` in a statement pattern
+    also matches Chinese numerals."""
+    from . import forms
+
+    data = copy.deepcopy(forms.pack(form_id).narrative_spec)
     for stmt in data.get("figure_statements", ()):
         stmt["pattern"] = stmt["pattern"].replace(r"(\d+)", NUMBER)
     return data
@@ -121,8 +121,9 @@ def _check_years(key, part, figures, s) -> list[Finding]:
 def _check_problems(part, figures, s) -> list[Finding]:
     text = re.sub(r"\s", "", part.text if part else "")
     if not text or text in ("无", "无。", "暂无", "暂无。"):
+        title = figures.form.section("problems").title
         return [Finding(rule_id="NARR-PROBLEMS", severity="error",
-                        message="第五部分“存在的主要问题及改进情况”为空或只写“无”。必须写明存在的主要问题和改进情况。",
+                        message=f"第五部分“{title}”为空或只写“无”。必须写明存在的主要问题和改进情况。",
                         file=part.display if part else None, line=part.line if part else None,
                         unit=figures.unit, year=figures.year)]
     out = []
@@ -159,17 +160,20 @@ def _check_fee(part, figures, s) -> list[Finding]:
 
 
 def _check_all_done(part, figures, s) -> list[Finding]:
-    fwd = figures.values["table3"].get(("carried_forward", "total"))
+    """``all_done_figure`` (the cell of applications carried forward) must be 0 when the text says all were done."""
+    table_key, row_key, col_key = s["all_done_figure"]
+    fwd = figures.values[table_key].get((row_key, col_key))
     if not fwd:
         return []
     m = re.search(s["all_done_pattern"], part.text)
     if not m:
         return []
-    row = figures.form.table("table3").row("carried_forward")
+    table = figures.form.table(table_key)
+    row = table.row(row_key)
     return [_finding("NARR-ALL-DONE", "error",
-                     f"叙述写“{m.group(0)}”，但表三「{row.label}」为 {fwd} 件，并非全部办结。",
-                     part, m.start(), figures, table="table3", table_name="表三", row=row.key,
-                     row_label=row.label, column="total", column_label=row.column("total").label,
+                     f"叙述写“{m.group(0)}”，但{table.name}「{row.label}」为 {fwd} 件，并非全部办结。",
+                     part, m.start(), figures, table=table.key, table_name=table.name, row=row.key,
+                     row_label=row.label, column=col_key, column_label=row.column(col_key).label,
                      expected=0, actual=fwd)]
 
 
@@ -187,10 +191,11 @@ def lint(rendered, figures) -> list[Finding]:
     out += _check_problems(rendered.sections.get("problems"), figures, s)
     out += _check_fee(rendered.sections.get("other"), figures, s)
     overview = rendered.sections.get("overview")
+    overview_title = figures.form.section("overview").title
     for topic in figures.form.overview_topics:
         if overview is None or topic["title"] not in overview.text:
             out.append(Finding(rule_id="NARR-TOPICS", severity="warning",
-                               message=f"第一部分“总体情况”没有写到“{topic['title']}”（2021 年格式要求的五个方面之一）。",
+                               message=f"第一部分“{overview_title}”没有写到“{topic['title']}”（{s['topics_note']}）。",
                                file=overview.display if overview else None, line=overview.line if overview else None,
                                unit=figures.unit, year=figures.year))
     return out
@@ -217,10 +222,3 @@ def narrative_check(ctx) -> list[Finding]:
     return lint(rendered, ctx.figures)
 
 
-def _register() -> None:
-    from .validation import checks
-
-    checks.register("narrative", narrative_check, replace=True)
-
-
-_register()

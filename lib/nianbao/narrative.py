@@ -111,8 +111,25 @@ def _markdown():
     return _md_cache
 
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parent / "templates" / "narrative_default.md"
 DEFAULT_DISPLAY = "nianbao 默认叙述模板"
+
+
+def default_template(form: Form) -> Path:
+    """The default narrative of the form's pack (``forms/<id>/narrative_default.md``)."""
+    from . import forms
+
+    path = forms.pack(form.id).default_narrative
+    if path is None:
+        raise InputError(f"报告格式 {form.id} 没有默认叙述模板（narrative_default.md）。请写好 narrative.md 的每一部分。")
+    return path
+
+
+def __getattr__(name: str):
+    if name == "DEFAULT_TEMPLATE":  # the earlier constant: the default narrative of the current format
+        from . import forms
+
+        return default_template(forms.for_year(9999))
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True)
@@ -140,16 +157,17 @@ class RenderedNarrative:
 
 
 def default_narrative(form: Form) -> Narrative:
-    return parse_narrative(read_text(DEFAULT_TEMPLATE, DEFAULT_DISPLAY), form, DEFAULT_DISPLAY, DEFAULT_TEMPLATE)
+    path = default_template(form)
+    return parse_narrative(read_text(path, DEFAULT_DISPLAY), form, DEFAULT_DISPLAY, path)
 
 
 def render_narrative(narrative: Narrative, figures, unit_name: str, prior=None) -> RenderedNarrative:
     """Replace placeholders (sandboxed); sections the analyst left out come from the default template."""
     from .placeholders import Namespace, render
-    from .standard_text import StandardText
+    from .standard_text import for_form
 
     ns = Namespace(figures, unit_name, prior)
-    ns.helpers["std"] = StandardText(ns)
+    ns.helpers["std"] = for_form(figures.form)(ns)
     context = ns.context()
     fallback = default_narrative(figures.form)
 

@@ -235,6 +235,20 @@ def _val(x):
     return x.value if isinstance(x, Figure) else x
 
 
+def _comparable_or_raise(figures, prior, fig) -> None:
+    """change() across two format versions compares only cells the newer pack declares comparable."""
+    if prior is None or prior.form.id == figures.form.id:
+        return
+    from .formpack import continuity
+
+    table, row, column = fig.key
+    cont = continuity(figures.form, prior.form)
+    if cont is None or not cont.comparable(table, row, column):
+        why = cont.why_not(table, row) if cont is not None else None
+        raise PlaceholderError(f"change({fig.ref})：{figures.year - 1}年的报告使用另一格式（{prior.form.document}），"
+                               f"这一格不能与上年逐格比较{'：' + why if why else ''}。请改写这句，不用 change()。")
+
+
 class Namespace:
     """Builds the sandbox context for one unit-year (and its prior year, when there is one)."""
 
@@ -243,6 +257,7 @@ class Namespace:
     def __init__(self, figures: Figures, unit_name: str, prior: Figures | None = None, helpers: dict | None = None):
         self.current = YearView(figures)
         self.prior = YearView(prior) if prior is not None else None
+        self.prior_figures = prior
         self.figures = figures
         self.unit_name = unit_name
         self.helpers = helpers or {}
@@ -256,6 +271,7 @@ class Namespace:
         if fig.key[0] == "fact":
             prev = getattr(self.prior.fact, fig.key[1])
         else:
+            _comparable_or_raise(self.figures, self.prior_figures, fig)
             prev = getattr(getattr(getattr(self.prior, fig.key[0]), fig.key[1]), fig.key[2])
         return numbers_cn.change(fig.value, prev.value, unit if unit is not None else (fig.unit or "件"))
 

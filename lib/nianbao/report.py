@@ -5,13 +5,14 @@ The notebook calls :func:`open_report` once, then one method per block; each ret
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 from .figures import Figures
 from .form import Form
 from .narrative import Narrative, RenderedNarrative, load_narrative, markdown_html, render_narrative
+from .present.blocks import HTMLBlock
 from .project import Project
 from .prior import PriorYear, load_prior
 from .rollup import load_unit_figures
@@ -19,21 +20,6 @@ from .tables_html import table_html
 from .units import Unit, UnitRegistry
 
 NOT_WRITTEN = "（本节尚未撰写。）"
-
-
-@dataclass(frozen=True)
-class HTMLBlock:
-    """A piece of the report. ``text`` is a plain-text stand-in kept in the notebook for readers."""
-
-    html: str
-    text: str
-    data: dict = field(default_factory=dict)  # extra mime types, e.g. machine-readable results
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/html": self.html, "text/plain": self.text, **self.data}
-
-    def __str__(self) -> str:
-        return self.html
 
 
 @dataclass
@@ -87,25 +73,25 @@ class Report:
     # HTMLBlock and may add machine-readable data to the block's mime bundle.
     def banner(self) -> HTMLBlock:
         """The pass/fail banner shown under the title."""
-        from .validation import banner_block
+        from .present.validation import report_banner
 
-        return banner_block(self)
+        return report_banner(self)
 
     def sources(self) -> HTMLBlock:
         """For a unit compiled from its children: which reports its tables were summed from."""
-        from .rollup import sources_block
+        from .present.rollup import sources_block
 
         return sources_block(self)
 
     def validation(self) -> HTMLBlock:
         """The validation section: summary and every finding."""
-        from .validation import section_block
+        from .present.validation import report_section
 
-        return section_block(self)
+        return report_section(self)
 
     def appendix(self) -> HTMLBlock:
         """The provenance appendix: what the report was made from."""
-        from .provenance import appendix_block
+        from .present.provenance import appendix_block
 
         return appendix_block(self)
 

@@ -2,10 +2,9 @@
 from its children's (the units whose ``parent`` it is), as a county compiles its report from its
 townships' and departments'.
 
-What is summed (:func:`is_summed`): every cell of 表三 and 表四, and the counts of 表二 (本年制发件数,
-本年废止件数, 本年处理决定数量). Not summed — the roll-up unit declares them itself in its own
-``figures.yaml``: 现行有效件数 (a stock of the unit's own documents, not of its children's) and
-行政事业性收费金额.
+What is summed (:func:`is_summed`) is declared by the form pack: every column is, except those
+marked ``rollup: own`` in ``form.yaml`` (in the 2021 format 现行有效件数, a stock of the unit's own
+documents, and 行政事业性收费金额), which the roll-up unit declares itself in its own ``figures.yaml``.
 
 The roll-up unit's own figures file may leave out any summed cell, row or table. A summed cell it
 does declare must equal the children's sum; a difference is a problem naming the table, row, column,
@@ -20,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html import escape
 
 from . import forms
 from .errors import FiguresError, InputError, Problem
@@ -29,16 +27,21 @@ from .findings import Finding
 from .project import Project
 from .units import Unit, UnitRegistry
 
-# Columns of 表二 that are summed; every column of the other tables is.
-TABLE2_SUMMED_COLUMNS = ("issued", "repealed", "decisions")
 RULE_ID = "X-ROLLUP"
 RULE_DESCRIPTION = "汇总单位填报的汇总各格须等于下级单位之和"
 _ABSENT_KINDS = {"missing_table", "missing_row", "missing_column"}
 
 
-def is_summed(table: str, column: str) -> bool:
-    """Whether a roll-up unit's cell (table key, column key) is the sum of its children's."""
-    return column in TABLE2_SUMMED_COLUMNS if table == "table2" else True
+def is_summed(table: str, column: str, form=None) -> bool:
+    """Whether a roll-up unit's cell (table key, column key) is the sum of its children's, as the
+    form pack declares it (``form`` defaults to the current format)."""
+    form = form if form is not None else forms.for_year(9999)
+    return next(c for c in form.table(table).columns if c.key == column).summed
+
+
+def own_column_labels(form) -> list[str]:
+    """Printed labels of the columns a roll-up unit declares itself (``rollup: own``), in form order."""
+    return list(dict.fromkeys(c.label for t in form.tables for c in t.columns if not c.summed))
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def _load(project: Project, registry: UnitRegistry, unit: Unit, year: int, stric
             if cell in own_values.get(table.key, {}):
                 declared.add((table.key, row.key, col.key))
             mine = own_values.get(table.key, {}).get(cell)
-            if not is_summed(table.key, col.key):
+            if not col.summed:
                 if cell not in own_values.get(table.key, {}):
                     problems.append(Problem(
                         file=display, kind="missing_column", table=table.name, row_number=row.number,
@@ -175,7 +178,7 @@ def _load(project: Project, registry: UnitRegistry, unit: Unit, year: int, stric
     if own is None:
         problems.insert(0, Problem(
             file=display, kind="missing_table",
-            message=(f"汇总单位 {unit.name}（{unit.id}）缺少数据文件。现行有效件数和行政事业性收费金额不由下级汇总，"
+            message=(f"汇总单位 {unit.name}（{unit.id}）缺少数据文件。{'和'.join(own_column_labels(form))}不由下级汇总，"
                      f"须在该文件中填写（汇总的各格可以省略）；可用 `nianbao template --unit {unit.id} --year {year}` "
                      f"生成模板。")))
     if strict and problems:
@@ -198,30 +201,3 @@ def load_prior_figures(project: Project, unit: str, year: int, *, registry: Unit
         return load_unit_figures(project, unit, prior, registry=registry, strict=False)
     except InputError:
         return None  # e.g. a child without last year's data: no prior-year comparison for the roll-up
-
-
-def sources_block(report):
-    """Notebook block: for a roll-up unit, the children its tables were compiled from (else empty)."""
-    from .report import HTMLBlock
-
-    figures = report.figures
-    if not isinstance(figures, RollupFigures):
-        return HTMLBlock("", "")
-    registry = report.registry if report.registry is not None else report.project.units()
-    names = {u.id: u.name for u in registry}
-    form = report.form
-    t2 = form.table("table2")
-    summed = list(dict.fromkeys(c.label for _, c in t2.cells() if is_summed(t2.key, c.key)))
-    own = list(dict.fromkeys(c.label for _, c in t2.cells() if not is_summed(t2.key, c.key)))
-    others = "、".join(t.name for t in form.tables if t.key != t2.key)
-    items = "".join(f"<li>{escape(names.get(c, c))}<span class=\"nb-unit-id\">（{escape(c)}）</span></li>"
-                    for c in figures.children)
-    html = (
-        '<section class="nb-rollup-sources">'
-        f"<p>本报告{escape(t2.name)}的{escape('、'.join(summed))}，以及{escape(others)}，由以下 "
-        f"{len(figures.children)} 个单位{report.year}年的数据汇总而成；{escape(t2.name)}的{escape('、'.join(own))}"
-        f"由本单位填报。</p>"
-        f"<ol>{items}</ol></section>"
-    )
-    text = (f"汇总自 {len(figures.children)} 个单位：" + "、".join(names.get(c, c) for c in figures.children))
-    return HTMLBlock(html, text, {"application/vnd.nianbao.rollup+json": {"children": list(figures.children)}})

@@ -13,9 +13,15 @@ from pathlib import Path
 from . import atomic, manifest, provenance
 from .errors import ExecutionError, InputError
 from .project import Project
+from .registry import Registry
 
 # Output format → nbconvert exporter name (looked up through the nbconvert.exporters entry point).
 FORMAT_EXPORTERS = {"html": "nianbao_html", "pdf": "nianbao_pdf"}
+# The registry of output formats (name → nbconvert exporter name); outside packages add one with an
+# entry point in the group ``nianbao.formats``.
+FORMATS = Registry("输出格式", "nianbao.formats", order=tuple(FORMAT_EXPORTERS))
+for _name, _exporter in FORMAT_EXPORTERS.items():
+    FORMATS.register(_name, _exporter)
 DEFAULT_FORMATS = ("html",)
 KERNEL_NAME = "python3"
 
@@ -44,9 +50,9 @@ class RunResult:
 
 def check_formats(formats) -> tuple[str, ...]:
     formats = tuple(dict.fromkeys(f.strip() for f in formats if f.strip()))
-    unknown = [f for f in formats if f not in FORMAT_EXPORTERS]
+    unknown = [f for f in formats if f not in FORMATS]
     if unknown:
-        raise InputError(f"未知的输出格式 {', '.join(unknown)}；可用: {', '.join(FORMAT_EXPORTERS)}。")
+        raise InputError(f"未知的输出格式 {', '.join(unknown)}；可用: {', '.join(FORMATS.names())}。")
     return formats
 
 
@@ -97,7 +103,7 @@ def execute(project: Project, unit: str, year: int, output_nb: Path, *, kernel_n
     meta["output_path"] = project.rel(project.output_dir(unit, year) / "report.ipynb")
     if extra_metadata:
         nb.metadata.setdefault("nianbao", {}).update(extra_metadata)
-    nb = provenance.stamp(nb, project, unit, year)  # drop per-cell timings, record provenance
+    nb = provenance.stamp(manifest.strip_run_timings(nb), project, unit, year)  # drop per-cell timings, record provenance
     nbformat.write(nb, output_nb)
     if failure is not None:
         raise ExecutionError(
@@ -108,7 +114,7 @@ def execute(project: Project, unit: str, year: int, output_nb: Path, *, kernel_n
 def export(notebook: Path, fmt: str) -> bytes:
     from nbconvert.exporters import get_exporter
 
-    exporter = get_exporter(FORMAT_EXPORTERS[fmt])()
+    exporter = get_exporter(FORMATS.get(fmt))()
     body, _ = exporter.from_filename(str(notebook))
     return body if isinstance(body, bytes) else body.encode("utf-8")
 

@@ -26,7 +26,6 @@ import json
 import random
 import shutil
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from . import forms
@@ -35,21 +34,6 @@ from .scaffold import figures_yaml
 MARK = "合成数据"
 COUNTY = "demo-county"
 ERROR_KINDS = ("missing_value", "bad_heading")
-
-# 表三 result rows and how often each result occurs (relative weights).
-_RESULT_WEIGHTS = {
-    "disclosed": 40, "partially_disclosed": 6, "withheld_state_secret": 1, "withheld_prohibited_by_law": 1,
-    "withheld_security_stability": 1, "withheld_third_party": 2, "withheld_internal_affairs": 2,
-    "withheld_process_info": 2, "withheld_enforcement_files": 1, "withheld_inquiry": 2,
-    "unavailable_not_held": 20, "unavailable_needs_creation": 4, "unavailable_unclear": 4,
-    "unprocessed_petition": 3, "unprocessed_duplicate": 2, "unprocessed_publication": 1,
-    "unprocessed_excessive": 1, "unprocessed_confirmation": 1, "other_no_correction": 3,
-    "other_fee_unpaid": 1, "other_other": 2,
-}
-# 表三 applicant columns: (key, largest number of new applications a unit receives from them)
-_APPLICANTS = (("natural_person", 40), ("commercial", 6), ("research", 1), ("nonprofit", 1),
-               ("legal_services", 2), ("other_org", 2))
-
 
 @dataclass(frozen=True)
 class SynthUnit:
@@ -108,109 +92,37 @@ def _rng(seed: int, unit_id: str) -> random.Random:
     return random.Random(f"nianbao-synth:{seed}:{unit_id}")
 
 
+def _recipe(form):
+    recipe = forms.pack(form.id).synthetic
+    if recipe is None:
+        raise ValueError(f"报告格式 {form.id} 没有合成数据生成方法（form pack 中的 synthetic 模块）。")
+    return recipe
+
+
 def unit_values(form, seed: int, unit_id: str) -> dict:
-    """Consistent figures for one (non-roll-up) unit."""
-    rng = _rng(seed, unit_id)
-    t3 = form.table("table3")
-    rows = [r.key for r in t3.rows]
-    result_rows = list(_RESULT_WEIGHTS)
-    weights = list(_RESULT_WEIGHTS.values())
-    v3: dict = {}
-    for col, top in _APPLICANTS:
-        new = rng.randint(0, top) if rng.random() < 0.8 or col == "natural_person" else 0
-        carried = rng.randint(0, 2) if new and rng.random() < 0.3 else 0
-        forward = rng.randint(0, min(2, new + carried)) if rng.random() < 0.3 else 0
-        done = new + carried - forward
-        counts = dict.fromkeys(result_rows, 0)
-        for key in rng.choices(result_rows, weights, k=done):
-            counts[key] += 1
-        col_values = {"new": new, "carried_over": carried, "results_total": done, "carried_forward": forward,
-                      **counts}
-        for row in rows:
-            v3[(row, col)] = col_values[row]
-    for row in rows:
-        v3[(row, "total")] = sum(v3[(row, c)] for c, _ in _APPLICANTS)
-    v4: dict = {}
-    for row in ("review", "litigation_direct", "litigation_after_review"):
-        parts = {k: (rng.randint(0, 2) if rng.random() < 0.15 else 0) for k in ("upheld", "corrected", "other", "pending")}
-        v4.update({(row, k): v for k, v in parts.items()})
-        v4[(row, "total")] = sum(parts.values())
-    issued = rng.randint(0, 4)
-    v2 = {
-        ("regulations", "issued"): 0, ("regulations", "repealed"): 0, ("regulations", "in_force"): 0,
-        ("normative_documents", "issued"): issued,
-        ("normative_documents", "repealed"): rng.randint(0, 2),
-        ("normative_documents", "in_force"): issued + rng.randint(5, 40),
-        ("licensing", "decisions"): rng.randint(0, 3000),
-        ("penalties", "decisions"): rng.randint(0, 400),
-        ("enforcement", "decisions"): rng.randint(0, 60),
-        ("fees", "amount"): Decimal(rng.randint(0, 2_000_000)) / 10000,
-    }
-    return {"table2": v2, "table3": v3, "table4": v4}
+    """Consistent figures for one (non-roll-up) unit, from the form pack's recipe."""
+    return _recipe(form).unit_values(form, _rng(seed, unit_id))
 
 
 def county_values(form, seed: int, children: list[dict]) -> dict:
-    """The roll-up county: children's sums where the form sums, its own 现行有效件数 and fees."""
-    from .rollup import is_summed
-
+    """The roll-up county: children's sums where the form sums, its own values for the rest."""
     rng = _rng(seed, COUNTY)
     out: dict = {}
     for table in form.tables:
         out[table.key] = {}
         for row, col in table.cells():
-            if is_summed(table.key, col.key):
+            if col.summed:
                 out[table.key][(row.key, col.key)] = sum(c[table.key][(row.key, col.key)] for c in children)
-    issued = out["table2"][("normative_documents", "issued")]
-    out["table2"][("regulations", "in_force")] = 0
-    out["table2"][("normative_documents", "in_force")] = issued + rng.randint(20, 80)
-    out["table2"][("fees", "amount")] = Decimal(rng.randint(0, 20_000_000)) / 10000
+    _recipe(form).county_own_values(form, rng, out)
     return out
 
 
 FACTS = "facts:\n  processing_fee: {value: 0, unit: 元, label: 收取的政府信息公开信息处理费}\n"
 
 
-def narrative(unit: SynthUnit, year: int, values: dict, children: list[SynthUnit] = ()) -> str:
-    t3, t4, t2 = values["table3"], values["table4"], values["table2"]
-    new, carried = t3[("new", "total")], t3[("carried_over", "total")]
-    forward, review = t3[("carried_forward", "total")], t4[("review", "total")]
-    litigation = t4[("litigation_direct", "total")] + t4[("litigation_after_review", "total")]
-    compiled = (f"本报告由{unit.name}政务公开工作机构汇总全县{len(children)}个乡镇的年度报告数据编制。"
-                if children else f"本报告由{unit.name}政务公开工作机构编制。")
-    return f"""（{MARK}：本报告的单位名称和全部数字均为虚构，由 nianbao synth 生成，仅用于测试，不是真实的政府信息公开工作年度报告。）
-
-{compiled}报告所列数据的统计期间为{year}年1月1日至{year}年12月31日。
-
-## 一、总体情况
-
-### （一）主动公开
-
-全年通过门户网站和政务新媒体主动公开政府信息，本年制发行政规范性文件{t2[("normative_documents", "issued")]}件。
-
-### （二）依申请公开
-
-全年共收到政府信息公开申请{new}件，上年结转{carried}件，结转下年度继续办理{forward}件。
-
-### （三）政府信息管理
-
-按照政务公开事项标准目录动态更新公开内容，落实发布前审核。
-
-### （四）平台建设
-
-持续完善政府网站信息公开专栏，规范政务新媒体管理。
-
-### （五）监督保障
-
-将政务公开纳入年度考核，组织业务培训。全年因政府信息公开引起的行政复议{review}件，行政诉讼{litigation}件。
-
-## 五、存在的主要问题及改进情况
-
-存在的主要问题：专职工作人员不足，部分信息更新不够及时。改进情况：加强业务培训，建立信息更新提醒机制，按季度通报更新情况。
-
-## 六、其他需要报告的事项
-
-本年度未收取政府信息公开信息处理费。
-"""
+def narrative(unit: SynthUnit, year: int, values: dict, children: list[SynthUnit] = (), form=None) -> str:
+    form = form if form is not None else forms.for_year(year)
+    return _recipe(form).narrative(MARK, unit.name, year, values, children)
 
 
 def _figures_text(form, unit: SynthUnit, year: int, values: dict) -> str:
@@ -218,11 +130,12 @@ def _figures_text(form, unit: SynthUnit, year: int, values: dict) -> str:
     return f"# {MARK}（synthetic data）：单位与数字均为虚构。\n" + text
 
 
-def _inject(kind: str, figures_text: str, narrative_text: str) -> tuple[str, str]:
+def _inject(kind: str, figures_text: str, narrative_text: str, form=None) -> tuple[str, str]:
+    form = form if form is not None else forms.for_year(9999)
     if kind == "missing_value":
         lines = figures_text.splitlines(keepends=True)
         for i, line in enumerate(lines):
-            if line.lstrip().startswith("disclosed:"):
+            if line.lstrip().startswith(f"{_recipe(form).MISSING_VALUE_ROW}:"):
                 head, _, rest = line.partition("[")
                 cells = rest.split("]", 1)
                 values = cells[0].split(", ")
@@ -231,7 +144,8 @@ def _inject(kind: str, figures_text: str, narrative_text: str) -> tuple[str, str
                 break
         return "".join(lines), narrative_text
     if kind == "bad_heading":
-        return figures_text, narrative_text.replace("## 五、存在的主要问题及改进情况", "## 五、存在问题和下一步打算", 1)
+        section = form.section("problems")
+        return figures_text, narrative_text.replace(f"## {section.heading}", f"## {section.number}、存在问题和下一步打算", 1)
     raise ValueError(f"unknown error kind {kind!r}; use one of {ERROR_KINDS}")
 
 
@@ -285,9 +199,9 @@ def generate(out: str | Path, n: int, year: int, *, seed: int = 0, errors: int =
         values = (county_values(form, seed, [leaf_values[c.id] for c in children]) if u.rollup
                   else leaf_values[u.id])
         fig = _figures_text(form, u, year, values)
-        nar = narrative(u, year, values, children)
+        nar = narrative(u, year, values, children, form)
         if u.id in injected:
-            fig, nar = _inject(injected[u.id], fig, nar)
+            fig, nar = _inject(injected[u.id], fig, nar, form)
         d = root / "data" / str(year) / u.id
         d.mkdir(parents=True, exist_ok=True)
         (d / "figures.yaml").write_text(fig, encoding="utf-8")

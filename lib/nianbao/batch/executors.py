@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+from ..registry import Registry
 from .worker import init_worker, run_unit
 
 
@@ -88,9 +89,13 @@ class DaskExecutor:
             pass
 
 
+# Where batches can run: ``--executor NAME``. An outside package adds one with an entry point in the
+# group ``nianbao.executors`` (a class taking ``(jobs, config)``, and ``scheduler`` when given).
+EXECUTORS = Registry("执行方式", "nianbao.executors", order=("local", "dask"))
+EXECUTORS.register("local", LocalExecutor)
+EXECUTORS.register("dask", DaskExecutor)
+
+
 def make_executor(kind: str, jobs: int, config: dict, scheduler: str | None = None):
-    if kind == "local":
-        return LocalExecutor(jobs, config)
-    if kind == "dask":
-        return DaskExecutor(jobs, config, scheduler)
-    raise ValueError(f"unknown executor {kind!r}")
+    cls = EXECUTORS.get(kind)
+    return cls(jobs, config, scheduler) if scheduler is not None else cls(jobs, config)

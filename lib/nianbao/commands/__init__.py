@@ -1,26 +1,33 @@
 """Registry of ``nianbao`` subcommands.
 
 A command is a module with ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``main(args) -> int``.
-Built-ins are listed in :data:`BUILTIN`; :func:`register` adds one more the same way.
+Built-ins are listed in :data:`BUILTIN` (adding one is one line there); a package outside the kit
+declares an entry point in the group ``nianbao.commands``; :func:`register` adds one at run time.
+All three land in :data:`COMMANDS`, a :class:`nianbao.registry.Registry`.
 """
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
+from ..registry import Registry
+
 BUILTIN = ("run", "template", "validate", "new", "verify", "bundle", "batch", "synth")
-_COMMANDS: dict[str, ModuleType] = {}
 
 
-def register(module: ModuleType) -> None:
+def _check(name: str, module: ModuleType) -> ModuleType:
     for attr in ("NAME", "HELP", "add_arguments", "main"):
         if not hasattr(module, attr):
             raise TypeError(f"command module {module.__name__} lacks {attr}")
-    _COMMANDS[module.NAME] = module
+    return module
+
+
+COMMANDS = Registry("命令", "nianbao.commands", order=BUILTIN, load=_check,
+                    builtin=[(name, f"{__name__}.{name}") for name in BUILTIN])
+
+
+def register(module: ModuleType) -> None:
+    COMMANDS.register(module.NAME, _check(module.NAME, module), replace=True)
 
 
 def commands() -> dict[str, ModuleType]:
-    if not _COMMANDS:
-        for name in BUILTIN:
-            register(importlib.import_module(f"{__name__}.{name}"))
-    return dict(_COMMANDS)
+    return dict(COMMANDS.items())

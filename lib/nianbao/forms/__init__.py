@@ -1,46 +1,58 @@
-"""Registry of national form definitions (one per format version).
+"""The registry of form packs, one per national format version (see :mod:`nianbao.formpack`).
 
-Built-in forms are registered exactly as an outside package would register its own: by calling
-:func:`register` with a loaded :class:`~nianbao.form.Form`.
+Packs are found through the entry-point group ``nianbao.forms`` — the kit's own packs
+(``gov2021``, ``gov2019``) are declared in its ``pyproject.toml`` exactly as an outside package
+declares one. :data:`PACKS` is the registry; the functions below are the public lookups
+(``get``, ``for_year``, ``available``, ``register`` keep their earlier meaning).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..errors import InputError
-from ..form import Form, load_form
+from ..form import Form
+from ..formpack import FormPack
+from ..registry import Registry
 
-_HERE = Path(__file__).parent
-_FORMS: dict[str, Form] = {}
+
+def _as_pack(name: str, obj) -> FormPack:
+    pack = obj() if callable(obj) and not isinstance(obj, FormPack) else obj
+    if not isinstance(pack, FormPack):
+        raise TypeError(f"a nianbao.forms entry point must give a FormPack (or a function returning one), not {pack!r}")
+    if pack.id != name:
+        raise ValueError(f"entry point nianbao.forms {name!r} gives form {pack.id!r}: the names must match")
+    return pack
 
 
-def register(form: Form) -> Form:
-    if form.id in _FORMS:
-        raise ValueError(f"form {form.id!r} is already registered")
-    _FORMS[form.id] = form
-    return form
+PACKS = Registry("报告格式", "nianbao.forms", load=_as_pack)
+
+
+def register(form: Form | FormPack) -> Form:
+    """Register a pack (or a bare Form, which gets an otherwise empty pack)."""
+    pack = form if isinstance(form, FormPack) else FormPack(form=form, folder=None, narrative_spec={})
+    if pack.id in PACKS:
+        raise ValueError(f"form {pack.id!r} is already registered")
+    PACKS.register(pack.id, pack)
+    return pack.form
+
+
+def pack(form_id: str) -> FormPack:
+    return PACKS.get(form_id)
 
 
 def get(form_id: str) -> Form:
-    try:
-        return _FORMS[form_id]
-    except KeyError:
-        raise InputError(f"未知的报告格式 {form_id!r}；可用的格式: {', '.join(sorted(_FORMS))}") from None
+    return PACKS.get(form_id).form
 
 
 def for_year(year: int) -> Form:
-    matches = [f for f in _FORMS.values() if f.covers(year)]
+    matches = [p.form for p in PACKS.values() if p.form.covers(year)]
     if not matches:
-        known = "; ".join(f"{f.id} ({f.first_year}–{f.last_year or ''})" for f in _FORMS.values())
-        raise InputError(
-            f"没有适用于 {year} 年的报告格式定义（已有: {known}）。"
-            f"2019–2020 年的报告使用 2019 年格式（国办公开办函〔2019〕60号），本工具尚未收录该格式。"
-        )
+        known = "；".join(f"{p.form.id}（{p.form.document}，{p.form.first_year}–{p.form.last_year or ''}）"
+                         for p in PACKS.values())
+        raise InputError(f"没有适用于 {year} 年的报告格式定义（已有: {known}）。")
     return matches[0]
 
 
 def available() -> tuple[str, ...]:
-    return tuple(sorted(_FORMS))
+    return tuple(sorted(PACKS.names()))
 
 
-register(load_form(_HERE / "gov2021.yaml"))
+names = available

@@ -4,7 +4,7 @@ Expectations suites derived from the form definition, plus any other registered 
 Public API (importing this package is cheap; pandas and Great Expectations load on first use):
 
 - :func:`validate_report(report) <nianbao.validation.core.validate_report>` — validate a Report
-  once (cached on it); used by :func:`banner_block` and :func:`section_block`.
+  once (cached on it); shown by :mod:`nianbao.present.validation` (banner and section).
 - :func:`validate_units(contexts) <nianbao.validation.core.validate_units>` → ``{unit id: result}``
   for one year's units in one call (one GX run per rule, not per unit);
   :func:`validate_contexts(contexts)` → results in order, for any mix of years.
@@ -45,19 +45,5 @@ def load_context(project, unit, year):
     return load(project, unit, year)
 
 
-def banner_block(report):
-    """The pass/fail banner under the report title (red 未通过 banner with counts when there are errors)."""
-    from .html import banner_block as block
-
-    return block(validate_report(report))
-
-
-def section_block(report):
-    """The section 数据校验结果; its mime bundle carries the result for validation.json."""
-    from .html import section_block as block
-
-    return block(validate_report(report))
-
-
-__all__ = ["FILENAME", "MIME", "banner_block", "load_context", "section_block", "validate_contexts",
+__all__ = ["FILENAME", "MIME", "load_context", "validate_contexts",
            "validate_report", "validate_units"]

@@ -1,4 +1,5 @@
-"""The built-in checks, registered exactly as any other producer registers its own.
+"""The built-in checks, declared in :data:`nianbao.validation.checks.BUILTIN_CHECKS` exactly as an
+outside package declares its own (entry-point group ``nianbao.checks``).
 
 - ``form-rules`` (batch): every rule of the form definition, as Great Expectations suites.
 - ``input-file``: what the loader found wrong with the files beyond single cells (unknown or
@@ -10,7 +11,6 @@
 from __future__ import annotations
 
 from ..findings import Finding
-from . import checks
 from .checks import CheckContext
 
 
@@ -52,6 +52,4 @@ def rollup(ctx: CheckContext) -> list[Finding]:
     return ctx.figures.findings()
 
 
-checks.register("form-rules", form_rules, batch=True)
-checks.register("input-file", input_file)
-checks.register("rollup", rollup)
+form_rules.batch = True  # gets every context at once (one GX run per rule)

@@ -1,8 +1,9 @@
 """Registry of checks: everything that turns a unit-year's inputs into :class:`~nianbao.findings.Finding`.
 
-A check is a function ``fn(ctx) -> list[Finding]`` taking one :class:`CheckContext`, registered
-under a name with :func:`register`. Built-in checks are registered exactly the same way (see
-:data:`BUILTIN`); the narrative lint registers itself like this::
+A check is a function ``fn(ctx) -> list[Finding]`` taking one :class:`CheckContext`, found by name
+in :data:`CHECKS` (a :class:`nianbao.registry.Registry`). The kit declares its own in
+:data:`BUILTIN_CHECKS` as ``"module:function"``; an outside package declares an entry point in the
+group ``nianbao.checks`` the same way; :func:`register` adds one at run time (tests, notebooks)::
 
     from nianbao.validation import checks
 
@@ -12,11 +13,11 @@ under a name with :func:`register`. Built-in checks are registered exactly the s
         ...
         return [Finding(rule_id="NARR-FIGURE", severity="error", message="…", ...)]
 
-    checks.register("narrative", lint)
+    checks.register("my-lint", lint)
 
-and its module is added to :data:`BUILTIN` (``nianbao.lint`` is) so that every validation — the
-report, ``nianbao validate``, any process — imports it before running and gives the same result. Importing this module is cheap: it does not import pandas or
-Great Expectations.
+Lookups resolve lazily and in a fixed order (built-ins first, then by name), so every validation —
+the report, ``nianbao validate``, a worker, a kept kernel — runs the same checks whatever it
+imported before. Importing this module is cheap: it does not import pandas or Great Expectations.
 
 A check that is far cheaper over many units at once (the Great Expectations suites) registers with
 ``batch=True``: it then gets the whole list of contexts and returns one result per context, in the
@@ -67,12 +68,21 @@ from ..findings import Finding
 from ..form import Form
 from ..narrative import Narrative
 from ..project import Project
+from ..registry import Registry
 from ..units import Unit
 
-# Modules imported before any validation runs; each registers its checks on import.
+# The kit's own checks, found like an outside package's (entry-point group ``nianbao.checks``): by
+# name and "module:function", resolved on first use. Nothing registers as a side effect of an import.
+BUILTIN_CHECKS = (
+    ("form-rules", "nianbao.validation.builtin:form_rules"),
+    ("input-file", "nianbao.validation.builtin:input_file"),
+    ("rollup", "nianbao.validation.builtin:rollup"),
+    ("narrative", "nianbao.lint:narrative_check"),  # the narrative lint
+)
+# Modules imported before any validation runs, for producers that still call register() on import.
 BUILTIN = (
     "nianbao.validation.builtin",
-    "nianbao.lint",  # the narrative lint (check "narrative")
+    "nianbao.lint",
 )
 
 
@@ -109,7 +119,18 @@ class Check:
     batch: bool = False
 
 
-_CHECKS: dict[str, Check] = {}
+def _as_check(name: str, fn) -> "Check":
+    if isinstance(fn, Check):
+        return fn
+    if not callable(fn):
+        raise TypeError(f"check {name!r}: {fn!r} is not callable")
+    return Check(name, fn, bool(getattr(fn, "batch", False)))
+
+
+# Checks run in this order: the built-ins, then any other by name (never by import order, so every
+# process — parent, worker, kept kernel — runs the same checks in the same order).
+CHECKS = Registry("校验", "nianbao.checks", order=[n for n, _ in BUILTIN_CHECKS], load=_as_check,
+                  builtin=BUILTIN_CHECKS)
 _loaded = False
 
 
@@ -117,13 +138,14 @@ def register(name: str, fn: Callable, *, batch: bool = False, replace: bool = Fa
     """Add a check. ``fn(ctx) -> list[Finding]``; with ``batch=True``, ``fn(contexts) -> list[list[Finding]]``."""
     if not callable(fn):
         raise TypeError(f"check {name!r}: {fn!r} is not callable")
-    if name in _CHECKS and not replace and _CHECKS[name].fn is not fn:
+    known = CHECKS._items.get(name)
+    if known is not None and not replace and known.fn is not fn:
         raise ValueError(f"check {name!r} is already registered (pass replace=True to replace it)")
-    _CHECKS[name] = Check(name, fn, batch)
+    CHECKS.register(name, Check(name, fn, batch), replace=True)
 
 
 def unregister(name: str) -> None:
-    _CHECKS.pop(name, None)
+    CHECKS.unregister(name)
 
 
 def load_builtin() -> None:
@@ -135,9 +157,9 @@ def load_builtin() -> None:
 
 
 def registered() -> dict[str, Check]:
-    """Every check, in registration order (built-ins first)."""
+    """Every check, built-ins first, then the others by name."""
     load_builtin()
-    return dict(_CHECKS)
+    return dict(CHECKS.items())
 
 
 @dataclass
@@ -178,5 +200,5 @@ def _with_check(f: Finding, name: str) -> Finding:
     return replace(f, check=name)
 
 
-__all__ = ["BUILTIN", "Check", "CheckContext", "CheckOutput", "CheckRun", "register", "registered", "run_checks",
+__all__ = ["BUILTIN", "BUILTIN_CHECKS", "CHECKS", "Check", "CheckContext", "CheckOutput", "CheckRun", "register", "registered", "run_checks",
            "unregister"]

@@ -1,7 +1,7 @@
 """Rule kinds: how each entry of a form definition's ``rules:`` list becomes a Great Expectations suite.
 
 A rule kind (``sum``, ``previous_year``, ``cell_present`` …, see the comment above ``rules:`` in
-``forms/gov2021.yaml``) is a class registered in :data:`RULE_KINDS`. From the rule's declaration it
+``forms/gov2021/form.yaml``) is a class registered in :data:`RULE_KINDS`. From the rule's declaration it
 builds
 
 - :meth:`Rule.expectations` — typed GX expectations (the suite ``<form id>.<rule id>``);
@@ -26,6 +26,7 @@ from ..cells import _AMOUNT, decimals_of
 from ..errors import Problem
 from ..findings import Finding
 from ..form import Column, Form, Row, Table
+from ..registry import Registry
 from ..units import KINDS, Unit
 from .checks import CheckContext
 from .result import fmt_diff
@@ -108,11 +109,13 @@ class Rule:
                        **fields)
 
 
-RULE_KINDS: dict[str, type[Rule]] = {}
+# Rule kinds by name (the ``kind:`` of a rule in form.yaml). The kit's kinds register below as they
+# are defined; an outside package adds one with an entry point in the group ``nianbao.rule_kinds``.
+RULE_KINDS = Registry("规则类型", "nianbao.rule_kinds")
 
 
 def register_kind(cls: type[Rule]) -> type[Rule]:
-    RULE_KINDS[cls.kind] = cls
+    RULE_KINDS.register(cls.kind, cls, replace=True)
     return cls
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from html import escape
 
 from ..findings import SEVERITY_LABELS
-from .evidence import MIME
-from .result import ValidationResult, fmt_diff
+from ..validation.evidence import MIME
+from ..validation.result import ValidationResult, fmt_diff
+from .blocks import HTMLBlock
 
 SECTION_TITLE = "数据校验结果"
 SECTION_ID = "section-validation"
@@ -149,14 +150,24 @@ def section_html(result: ValidationResult) -> tuple[str, str]:
 
 
 def banner_block(result: ValidationResult):
-    from ..report import HTMLBlock
-
     html, text = banner_html(result)
     return HTMLBlock(html, text)
 
 
 def section_block(result: ValidationResult):
-    from ..report import HTMLBlock
-
     html, text = section_html(result)
     return HTMLBlock(html, text, data={MIME: result.to_json()})
+
+
+def report_banner(report) -> HTMLBlock:
+    """The pass/fail banner under the report title (red 未通过 banner with counts when there are errors)."""
+    from ..validation import validate_report
+
+    return banner_block(validate_report(report))
+
+
+def report_section(report) -> HTMLBlock:
+    """The section 数据校验结果; its mime bundle carries the result for validation.json."""
+    from ..validation import validate_report
+
+    return section_block(validate_report(report))

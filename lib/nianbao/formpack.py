@@ -1,0 +1,113 @@
+"""A form pack: everything the kit knows about one national format version, in one folder.
+
+A pack folder (``lib/nianbao/forms/gov2021/`` for the kit's own, or any package's folder) holds
+
+- ``form.yaml`` — tables, rows, columns, printed labels, cell types, rules, which cells a roll-up
+  sums (``rollup: own`` on a column the roll-up unit declares itself), how a report continues one
+  in another format (``continues:``), and the public sources the definition was checked against;
+- ``narrative.yaml`` — the narrative checks' vocabulary (figure statements, words, patterns);
+- ``narrative_default.md`` — the default narrative;
+- a Python module with the standard sentences (``std.requests()`` …) and, optionally, the
+  synthetic-data recipe used by ``nianbao synth``.
+
+The pack is registered under the entry-point group ``nianbao.forms`` by its package's
+``pyproject.toml`` (``gov2021 = "nianbao.forms.gov2021:pack"``), exactly as an outside package
+registers its own; :mod:`nianbao.forms` finds packs only that way.
+
+Code outside a pack speaks of cells by key and role, never by a printed label or a row key.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .form import Form, load_form
+
+FORM_FILE = "form.yaml"
+NARRATIVE_FILE = "narrative.yaml"
+DEFAULT_NARRATIVE_FILE = "narrative_default.md"
+
+
+@dataclass(frozen=True)
+class FormPack:
+    form: Form
+    folder: Path
+    narrative_spec: dict = field(repr=False)  # narrative.yaml as written
+    default_narrative: Path | None = None
+    standard_text: type | None = None  # class taking a placeholders.Namespace
+    synthetic: Any = None  # module with the synthetic-data recipe, or None
+
+    @property
+    def id(self) -> str:
+        return self.form.id
+
+
+def load_pack(folder: str | Path, *, standard_text: type | None = None, synthetic: Any = None) -> FormPack:
+    """Read the pack in ``folder`` (``form.yaml`` required, the rest optional)."""
+    folder = Path(folder)
+    form = load_form(folder / FORM_FILE)
+    spec_path = folder / NARRATIVE_FILE
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8")) if spec_path.is_file() else {}
+    if spec.get("form", form.id) != form.id:
+        raise ValueError(f"{spec_path}: form {spec.get('form')!r} does not match {form.id!r}")
+    default = folder / DEFAULT_NARRATIVE_FILE
+    return FormPack(form=form, folder=folder, narrative_spec=spec or {},
+                    default_narrative=default if default.is_file() else None,
+                    standard_text=standard_text, synthetic=synthetic)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Years across formats: which cells of a report in one format mean the same as a cell of the year
+# before in another. Declared by the newer pack (``continues:`` in form.yaml); nothing is guessed.
+
+
+@dataclass(frozen=True)
+class Continuity:
+    """How ``form`` continues ``previous`` (another format version, the year before)."""
+
+    form: str
+    previous: str
+    cells: frozenset  # (table, row, column) keys, the same in both formats, that mean the same
+    not_comparable: tuple[dict, ...] = ()  # declared differences, each with `why`
+
+    def comparable(self, table: str, row: str, column: str) -> bool:
+        return (table, row, column) in self.cells
+
+    def why_not(self, table: str, row: str | None = None) -> str | None:
+        for entry in self.not_comparable:
+            if entry.get("table") == table and (row is None or not entry.get("rows") or row in entry["rows"]):
+                return str(entry["why"])
+        return None
+
+
+def continuity(form: Form, previous: Form) -> Continuity | None:
+    """The declared continuity of ``form`` after ``previous``; None when undeclared (nothing compares)."""
+    spec = (form.raw.get("continues") or {}).get(previous.id)
+    if spec is None:
+        return None
+    cells: set = set()
+    for entry in spec.get("comparable", ()):
+        table, other = form.table(entry["table"]), previous.table(entry["table"])
+        rows = [r.key for r in table.rows] if entry.get("rows", "all") == "all" else list(entry["rows"])
+        for key in rows:
+            row, prow = table.row(key), other.row(key)  # a KeyError here is a defect in the pack
+            for col in row.columns:
+                if any(c.key == col.key for c in prow.columns):
+                    cells.add((table.key, key, col.key))
+    return Continuity(form=form.id, previous=previous.id, cells=frozenset(cells),
+                      not_comparable=tuple(spec.get("not_comparable", ())))
+
+
+def comparable(form: Form, previous: Form, table: str, row: str, column: str) -> bool:
+    """Whether cell (table, row, column) of ``form`` may be compared with the same cell of ``previous``."""
+    if form.id == previous.id:
+        return True
+    cont = continuity(form, previous)
+    return cont is not None and cont.comparable(table, row, column)
+
+
+__all__ = ["Continuity", "FormPack", "comparable", "continuity", "load_pack"]
