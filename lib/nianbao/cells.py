@@ -15,6 +15,8 @@ MISSING_MARKERS = frozenset({"", "/", "／", "-", "—", "——", "–", "－",
 _COUNT = re.compile(r"^[+-]?[0-9]+$")
 _AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 _FULLWIDTH = re.compile(r"[０-９．，]")
+# A signed count (本年增/减) as printed: -3, +3, 3, or 减3 / 增3.
+_SIGNED = re.compile(r"^(增|减|[+-])?\s*([0-9]+)$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | 
         return None, CellIssue("not_a_number", f"{s!r} 含全角数字或全角标点。请改用半角数字（如 57、3197.1919）。")
     if "," in s:
         return None, CellIssue("not_a_number", f"{s!r} 含千分位逗号。请直接写数字，不加逗号。")
+    if column.type == "signed":
+        return _signed(s)
     if column.type == "count":
         if _COUNT.match(s):
             value = int(s)
@@ -54,14 +58,26 @@ def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | 
             return None, CellIssue("not_a_number", f"{s!r} 不是件数。请填写非负整数；没有则填 0。")
     else:
         if not _AMOUNT.match(s):
-            return None, CellIssue("not_a_number", f"{s!r} 不是金额。请填写以万元为单位的数字，如 3197.1919；没有则填 0。")
+            return None, CellIssue("not_a_number", f"{s!r} 不是金额。请填写以{column.unit or '万元'}为单位的数字，如 3197.1919；没有则填 0。")
         places = decimals_of(s)
         if places > column.decimals:
             return None, CellIssue(
                 "too_many_decimals",
-                f"{s!r} 有 {places} 位小数，本栏最多 {column.decimals} 位（单位：万元）。请按原始统计填写，工具不会替您四舍五入。",
+                f"{s!r} 有 {places} 位小数，本栏最多 {column.decimals} 位（单位：{column.unit or '万元'}）。请按原始统计填写，工具不会替您四舍五入。",
             )
         value = Decimal(s)
     if value < 0:
         return None, CellIssue("negative", f"{s!r} 是负数。本栏只能填写非负数。")
     return value, None
+
+
+def _signed(s: str) -> tuple[int | None, CellIssue | None]:
+    """A signed count: 减3 and -3 are −3, 增3, +3 and 3 are 3. Nothing else is read."""
+    m = _SIGNED.match(s)
+    if m:
+        n = int(m.group(2))
+        return (-n if m.group(1) in ("减", "-") else n), None
+    if _AMOUNT.match(s.lstrip("增减")):
+        return None, CellIssue("not_integer", f"{s!r} 不是整数。本年增/减只能填写整数。")
+    return None, CellIssue("not_a_number", f"{s!r} 不是增减数。请填写整数，减少写负数（如 -3）或“减3”；没有变化填 0。")
+

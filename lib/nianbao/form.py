@@ -23,6 +23,7 @@ class Column:
     decimals: int = 0
     group: str | None = None  # printed spanning header above this column, if any
     summed: bool = True  # a roll-up unit's cell is its children's sum (``rollup: own``: declared by itself)
+    unit: str | None = None  # an amount's unit as printed (万元 unless the form says otherwise)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def _column(spec: dict) -> Column:
         decimals=int(spec.get("decimals", 0)),
         group=spec.get("group"),
         summed=spec.get("rollup", "sum") != "own",
+        unit=spec.get("unit"),
     )
     if spec.get("rollup", "sum") not in ("sum", "own"):
         raise ValueError(f"column {col.key}: rollup must be sum or own, not {spec['rollup']!r}")

@@ -13,7 +13,7 @@ from .project import Project
 class PriorYear:
     figures: Figures | None = None  # None: no prior year to compare with
     error: str | None = None  # a prior-year file exists but could not be read (its loader message)
-    note: str | None = None  # it was read but is not comparable (another form version)
+    note: str | None = None  # it was read but is not comparable (another form version, no declared continuity)
 
 
 def load_prior(project: Project, unit: str, year: int, form, *, rollup: bool = False, registry=None) -> PriorYear:
@@ -38,5 +38,10 @@ def load_prior(project: Project, unit: str, year: int, form, *, rollup: bool = F
         except InputError as exc:
             return PriorYear(error=str(exc))
     if prior.form.id != form.id:
-        return PriorYear(note=f"{year - 1}年使用另一报告格式（{prior.form.document}），两种格式不能逐格对应")
+        from .formpack import continuity
+
+        if continuity(form, prior.form) is None:
+            return PriorYear(note=f"{year - 1}年使用另一报告格式（{prior.form.document}），两种格式不能逐格对应")
+        # The pack declares which cells continue across the two formats; only those are compared
+        # (cross-year rules and change() check it cell by cell).
     return PriorYear(figures=prior)

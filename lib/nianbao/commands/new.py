@@ -4,7 +4,8 @@ from __future__ import annotations
 from .. import atomic
 from ..errors import InputError
 from ..figures import load_figures
-from ..narrative import DEFAULT_TEMPLATE
+from ..formpack import comparable
+from ..narrative import default_template
 from ..scaffold import BLANK, figures_yaml
 from .common import add_project, add_unit_year, unit_year_form
 
@@ -31,11 +32,8 @@ def main(args) -> int:
     todo = []
     if prior_fig.is_file():
         prior = load_figures(prior_fig, unit=unit.id, year=year - 1, strict=False, display=project.rel(prior_fig))
-        if prior.form.id == form.id:
-            t3 = form.table("table3")
-            for col in t3.columns:
-                values["table3"][("carried_over", col.key)] = prior.values["table3"].get(("carried_forward", col.key))
-            todo.append(f"表三「{t3.row('carried_over').label}」已按 {year - 1} 年「{t3.row('carried_forward').label}」预填，请核对。")
+        for item in carry_over(form, prior, values):
+            todo.append(item)
         facts = "facts:\n" + "".join(
             f"  {k}: {{value: {BLANK}, unit: {f.unit or '件'}, label: {f.label or k}}}\n" for k, f in prior.facts.items())
     else:
@@ -47,7 +45,7 @@ def main(args) -> int:
         todo.append(f"{project.rel(nar_path)} 复制自 {year - 1} 年的叙述：请逐段更新，特别是第五部分（本年问题和上年问题的改进情况）"
                     f"以及文中写死的数字和年份（nianbao validate 会提示）。")
     else:
-        narrative = DEFAULT_TEMPLATE.read_text(encoding="utf-8")
+        narrative = default_template(form).read_text(encoding="utf-8")
         todo.append(f"{project.rel(nar_path)} 是默认模板：请补写总体情况的各个方面，并填写第五部分“【待填写…】”处。")
     blanks = sum(v in (BLANK, None) for t in values.values() for v in t.values())
     atomic.write_text(fig_path, text)
@@ -58,3 +56,26 @@ def main(args) -> int:
         print(f"  - {item}")
     print(f"填写后运行：nianbao validate --unit {unit.id} --year {year}，再运行 nianbao run --unit {unit.id} --year {year}")
     return 0
+
+
+def carry_over(form, prior, values: dict) -> list[str]:
+    """Prefill this year's cells that a cross-year rule of the form (kind ``previous_year``) ties to
+    last year's figures — 上年结转 from last year's 结转下年度 — also when last year used another format
+    version, for the cells its pack declares comparable. Returns what to tell the analyst."""
+    notes = []
+    for rule in form.rules:
+        if rule.get("kind") != "previous_year":
+            continue
+        table = form.table(rule["table"])
+        current, previous = table.row(rule["current"]), table.row(rule["previous"])
+        filled = False
+        for col in current.columns:
+            if comparable(form, prior.form, table.key, previous.key, col.key):
+                values[table.key][(current.key, col.key)] = prior.values[table.key].get((previous.key, col.key))
+                filled = True
+        if filled:
+            other = "" if prior.form.id == form.id else f"（{prior.form.document}格式）"
+            notes.append(f"{table.name}「{current.label}」已按 {prior.year} 年{other}「{prior.form.table(table.key).row(previous.key).label}」"
+                         f"预填，请核对。")
+    return notes
+

@@ -26,6 +26,7 @@ from ..cells import _AMOUNT, decimals_of
 from ..errors import Problem
 from ..findings import Finding
 from ..form import Column, Form, Row, Table
+from ..formpack import comparable
 from ..registry import Registry
 from ..units import KINDS, Unit
 from .checks import CheckContext
@@ -220,8 +221,9 @@ def _cells_frame(form: Form, contexts: list[CheckContext]) -> tuple[pd.DataFrame
     for n, it in enumerate(items):
         number = count_dec = amount_dec = None
         if it.text is not None and _NUMBER.match(it.text):
-            number = float(it.text)
-            if it.column.type == "count":
+            # a signed count (本年增/减) may be negative: TYPE-NEGATIVE does not see it
+            number = float(it.text) if it.column.type != "signed" else None
+            if it.column.type in ("count", "signed"):
                 count_dec = len(it.text.split(".", 1)[1]) if "." in it.text else 0
             else:
                 amount_dec = decimals_of(it.text)
@@ -457,11 +459,13 @@ class PreviousYearRule(PairRule):
         self.previous = self.table.row(spec["previous"])
 
     def not_applicable(self, ctx):
-        return _prior_reason(ctx)
+        return _prior_reason(ctx) or _across_formats(ctx, self.table, [self.previous.key])
 
     def items_for(self, index, ctx):
         t, out = self.table, []
         for col in t.columns:
+            if not comparable(ctx.form, ctx.prior.form, t.key, self.previous.key, col.key):
+                continue
             actual = _cell(ctx.figures, t, self.current.key, col.key)
             expected = _cell(ctx.prior, t, self.previous.key, col.key)
             out.append((actual, expected, dict(
@@ -492,7 +496,7 @@ class StockFlowRule(PairRule):
         self.stock, self.inflow, self.outflow = (self.rows[0].column(spec[k]) for k in ("stock", "inflow", "outflow"))
 
     def not_applicable(self, ctx):
-        return _prior_reason(ctx)
+        return _prior_reason(ctx) or _across_formats(ctx, self.table, [r.key for r in self.rows], self.stock.key)
 
     def items_for(self, index, ctx):
         t, out = self.table, []
@@ -515,6 +519,21 @@ class StockFlowRule(PairRule):
                     f"{expected}，相差 {fmt_diff(diff)}。"
                     f"如因修订、清理等原因不一致，请在报告中说明；否则请核对。")
         return message
+
+
+def _across_formats(ctx: CheckContext, table: Table, rows, column: str | None = None) -> str | None:
+    """Why last year's report, in another format version, cannot be compared for these cells (its
+    pack declares what continues across formats; nothing else is compared), or None."""
+    if ctx.prior.form.id == ctx.form.id:
+        return None
+    from ..formpack import continuity
+
+    cont = continuity(ctx.form, ctx.prior.form)
+    cols = [column] if column else [c.key for c in table.columns]
+    if cont is not None and any(cont.comparable(table.key, r, c) for r in rows for c in cols):
+        return None
+    why = cont.why_not(table.key, rows[0]) if cont is not None else None
+    return f"{ctx.year - 1}年使用另一报告格式（{ctx.prior.form.document}）" + (f"：{why}" if why else "，两种格式不能逐格对应")
 
 
 def _prior_reason(ctx: CheckContext) -> str | None:
