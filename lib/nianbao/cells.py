@@ -15,7 +15,7 @@ MISSING_MARKERS = frozenset({"", "/", "／", "-", "—", "——", "–", "－",
 _COUNT = re.compile(r"^[+-]?[0-9]+$")
 _AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 _FULLWIDTH = re.compile(r"[０-９．，]")
-# A signed count (本年增/减) as printed: -3, +3, 3, or 减3 / 增3.
+# A signed count (a yearly increase or decrease) as printed: -3, +3, 3, or 减3 / 增3.
 _SIGNED = re.compile(r"^(增|减|[+-])?\s*([0-9]+)$")
 
 
@@ -48,7 +48,7 @@ def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | 
     if "," in s:
         return None, CellIssue("not_a_number", f"{s!r} 含千分位逗号。请直接写数字，不加逗号。")
     if column.type == "signed":
-        return _signed(s)
+        return _signed(s, column)
     if column.type == "count":
         if _COUNT.match(s):
             value = int(s)
@@ -71,13 +71,13 @@ def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | 
     return value, None
 
 
-def _signed(s: str) -> tuple[int | None, CellIssue | None]:
+def _signed(s: str, column: Column) -> tuple[int | None, CellIssue | None]:
     """A signed count: 减3 and -3 are −3, 增3, +3 and 3 are 3. Nothing else is read."""
     m = _SIGNED.match(s)
     if m:
         n = int(m.group(2))
         return (-n if m.group(1) in ("减", "-") else n), None
     if _AMOUNT.match(s.lstrip("增减")):
-        return None, CellIssue("not_integer", f"{s!r} 不是整数。本年增/减只能填写整数。")
+        return None, CellIssue("not_integer", f"{s!r} 不是整数。{column.label}只能填写整数。")
     return None, CellIssue("not_a_number", f"{s!r} 不是增减数。请填写整数，减少写负数（如 -3）或“减3”；没有变化填 0。")
 

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import yaml
 
-CELL_TYPES = ("count", "amount", "signed")  # signed: an integer that may be negative (本年增/减)
+CELL_TYPES = ("count", "amount", "signed")  # signed: an integer that may be negative (a yearly increase/decrease)
 
 
 @dataclass(frozen=True)

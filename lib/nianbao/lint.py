@@ -3,7 +3,7 @@
 Runs on the rendered narrative (placeholders replaced) against the figures; returns Findings:
 
 - NARR-FIGURE (error): a number written in the prose differs from the table cell it describes, or
-  the prose says something did not happen (未发生行政复议…) while its cell is not 0;
+  the prose says something did not happen (e.g. that no appeal happened) while its cell is not 0;
 - NARR-YEAR (warning): a year other than the report year or the year before (the year after is
   accepted in section 五, where plans are written); NARR-YEAR-STALE (warning): last year's
   工作要点/计划 named in this year's report, usually copied text;

@@ -1,6 +1,6 @@
 """The narrative of a unit-year: ``data/<year>/<unit>/narrative.md``, written by the analyst.
 
-Level-2 headings (``## 一、总体情况``) open the form's sections; text before the first heading is the
+Level-2 headings (``## 一、…`` as the form numbers and titles them) open the form's sections; text before the first heading is the
 preface. Runs only read this file.
 """
 from __future__ import annotations

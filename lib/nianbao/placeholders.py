@@ -37,7 +37,7 @@ class Figure:
     SANDBOX_PUBLIC = frozenset({"value", "unit", "approx", "with_unit"})
 
     value: int | Decimal
-    ref: str  # where it comes from, for messages: 表三「一、…」列「总计」 / facts.website_items
+    ref: str  # where it comes from, for messages: 表三「一、…」列「…」 / facts.website_items
     key: tuple  # ("table3", "new", "total") or ("fact", "website_items")
     unit: str = ""
     approx: bool = False
@@ -116,7 +116,7 @@ class RowView:
 
 
 class GroupView:
-    """Sum over the rows printed under a group label, per column: ``table3.group("（三）不予公开").total``."""
+    """Sum over the rows printed under a group label, per column: ``table3.group("（三）…").total``."""
 
     SANDBOX_DYNAMIC = True
 

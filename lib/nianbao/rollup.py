@@ -3,8 +3,8 @@ from its children's (the units whose ``parent`` it is), as a county compiles its
 townships' and departments'.
 
 What is summed (:func:`is_summed`) is declared by the form pack: every column is, except those
-marked ``rollup: own`` in ``form.yaml`` (in the 2021 format 现行有效件数, a stock of the unit's own
-documents, and 行政事业性收费金额), which the roll-up unit declares itself in its own ``figures.yaml``.
+marked ``rollup: own`` in ``form.yaml`` (in the 2021 format the stock of documents in force and the
+fees collected), which the roll-up unit declares itself in its own ``figures.yaml``.
 
 The roll-up unit's own figures file may leave out any summed cell, row or table. A summed cell it
 does declare must equal the children's sum; a difference is a problem naming the table, row, column,

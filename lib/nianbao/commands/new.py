@@ -46,7 +46,7 @@ def main(args) -> int:
                     f"以及文中写死的数字和年份（nianbao validate 会提示）。")
     else:
         narrative = default_template(form).read_text(encoding="utf-8")
-        todo.append(f"{project.rel(nar_path)} 是默认模板：请补写总体情况的各个方面，并填写第五部分“【待填写…】”处。")
+        todo.append(f"{project.rel(nar_path)} 是默认模板：请补写{form.section('overview').title}的各个方面，并填写第五部分“【待填写…】”处。")
     blanks = sum(v in (BLANK, None) for t in values.values() for v in t.values())
     atomic.write_text(fig_path, text)
     atomic.write_text(nar_path, narrative)

@@ -83,7 +83,7 @@ def print_html(html: str, *, executable: str | None = None, footer_template: str
 WARMUP_HTML = (
     '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>预热</title></head><body>'
     "<p style=\"font-family:'Noto Serif CJK SC',serif\">政府信息公开<b>年度报告</b></p>"
-    "<h2 style=\"font-family:'Noto Sans CJK SC',sans-serif\">一、总体情况<b>表</b></h2></body></html>"
+    "<h2 style=\"font-family:'Noto Sans CJK SC',sans-serif\">一、概况<b>表</b></h2></body></html>"
 )
 
 

@@ -221,7 +221,7 @@ def _cells_frame(form: Form, contexts: list[CheckContext]) -> tuple[pd.DataFrame
     for n, it in enumerate(items):
         number = count_dec = amount_dec = None
         if it.text is not None and _NUMBER.match(it.text):
-            # a signed count (本年增/减) may be negative: TYPE-NEGATIVE does not see it
+            # a signed count (an increase/decrease) may be negative: TYPE-NEGATIVE does not see it
             number = float(it.text) if it.column.type != "signed" else None
             if it.column.type in ("count", "signed"):
                 count_dec = len(it.text.split(".", 1)[1]) if "." in it.text else 0
@@ -601,7 +601,7 @@ class RulemakingRule(Rule):
         u = ctx.unit
         who = f"{u.level_label}{KINDS.get(u.kind, '')}"
         message = (f"本单位（{who}）不能制定规章，但“{self.row.label}”一行“{col.label}”为 {v}。"
-                   f"请核对是否误填（例如把行政规范性文件填入规章一行）；如本单位确有规章制定权，"
+                   f"请核对是否误填（例如把其他文件的数字填入“{self.row.label}”一行）；如本单位确有规章制定权，"
                    f"请在 params/units.yaml 中为本单位写 rulemaking: true。")
         return self._finding(ctx, self.expectation_type, message=message, table=self.table.key,
                              table_name=self.table.name, row=self.row.key, row_label=self.row.label, column=col.key,
