@@ -7,10 +7,11 @@ freshly started kernel with the same imports would show. What is reset, and why:
 
 - the user namespace, ``In``/``Out`` and the execution counter (``InteractiveShell.reset``), so
   execution counts in the executed notebook start at 1 as in a fresh kernel;
-- ``nianbao`` module state: every ``functools`` cache in a loaded ``nianbao`` module is cleared, every
-  module-level ``_reset_unit_state()`` function is called (the hook for a module that keeps a
-  per-unit cache of its own), and ``nianbao`` modules first imported by the previous unit are dropped
-  from ``sys.modules`` so they are imported afresh;
+- ``nianbao`` module state: every ``functools`` cache in a loaded ``nianbao`` module is cleared and
+  every module-level ``_reset_unit_state()`` function is called (the hook for a module that keeps a
+  per-unit cache of its own). Modules stay imported: nothing in nianbao registers as a side effect
+  of an import (the registries, :mod:`nianbao.registry`, resolve their entries lazily and list them
+  in a fixed order), so a module the previous unit imported changes nothing for the next;
 - the working directory, ``os.environ``, ``sys.path``, the ``decimal`` context, the root logger;
 - warning filters and the "already shown" registries (otherwise a warning shown for unit A would
   silently not be shown for unit B);
@@ -34,11 +35,11 @@ import sys
 import warnings
 
 # Imported once per kernel. Missing optional modules are skipped (recorded in ``failed_imports``).
-# Third-party modules only, plus the one nianbao module the notebook imports first: a nianbao module
-# imported here that a fresh kernel would not import could change what the report shows (modules
-# register checks, exporters, placeholders on import) — the isolation test caught exactly that. nianbao
-# modules the notebook imports later (validation, provenance, …) are dropped by every reset and so
-# imported afresh by each notebook, as in a fresh kernel; their heavy dependencies stay warm.
+# Third-party modules, plus the nianbao module the notebook imports first; nianbao modules the notebook
+# imports later (validation, provenance, …) are imported by the first unit and kept, like the heavy
+# dependencies. (Registration by import side effects once made a kept module change what the next
+# report showed — the isolation test caught it — and resets dropped those modules; registries are now
+# lazy and ordered, see nianbao.registry.)
 HEAVY_IMPORTS = ("pandas", "numpy", "great_expectations", "great_expectations.expectations", "mistune", "yaml",
                  "jinja2", "jinja2.sandbox", "IPython.display")
 NOTEBOOK_IMPORTS = ("nianbao", "nianbao.report")
@@ -138,15 +139,7 @@ def reset(cwd: str) -> None:
     ip = _shell()
     if ip is not None:
         ip.reset(new_session=True)
-    # nianbao module state
-    for name in [n for n in sys.modules if _is_nianbao(n) and n not in snap["modules"]]:
-        del sys.modules[name]
-        parent, _, child = name.rpartition(".")
-        if parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
-            try:
-                delattr(sys.modules[parent], child)
-            except AttributeError:
-                pass
+    # nianbao module state (modules stay imported: see the module docstring)
     for name, module in list(sys.modules.items()):
         if not _is_nianbao(name) or module is None:
             continue
