@@ -60,3 +60,16 @@ def test_the_scanner_catches_a_retyped_label_and_key(tmp_path, packs):
         ("retyped.py", 5, "label", "规章", "gov2019、gov2021"),
         ("template.md", 1, "label", "存在的主要问题及改进情况", "gov2019、gov2021"),
     ]
+
+
+def test_package_data_ships_every_file_of_every_pack(packs):
+    """The pyproject package-data globs cover each pack's data files (a wheel would otherwise lack them)."""
+    import fnmatch
+    import tomllib
+
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]["nianbao"]
+    files = [p.relative_to(LIB).as_posix() for pack in packs for p in pack.folder.iterdir()
+             if p.is_file() and p.suffix != ".py"]
+    assert sorted(files) == sorted(f"forms/{p.id}/{n}" for p in packs
+                                   for n in ("form.yaml", "narrative.yaml", "narrative_default.md"))
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []

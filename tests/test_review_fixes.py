@@ -254,4 +254,4 @@ def test_unit_parent_must_be_an_id_or_null(tmp_path, value):
 
 def test_bundled_units_file_still_loads():
     reg = load_units(REPO / "params" / "units.yaml")
-    assert [u.id for u in reg] == ["zhungeer"]
+    assert [u.id for u in reg] == ["zhungeer", "demo2019"]  # demo2019: the synthetic 2019-format example

@@ -12,8 +12,8 @@ the expected (children's) and the actual (declared) value. Children that are rol
 compiled first, recursively.
 
 :func:`load_unit_figures` is the single entry point for a unit's figures used by the runner's preflight
-and by :func:`nianbao.report.open_report`; :func:`sources_block` is the notebook block listing the
-children a report was compiled from.
+and by :func:`nianbao.report.open_report`; the notebook block listing the children a report was
+compiled from is :func:`nianbao.present.rollup.sources_block`.
 """
 from __future__ import annotations
 
