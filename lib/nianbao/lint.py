@@ -16,9 +16,9 @@ Runs on the rendered narrative (placeholders replaced) against the figures; retu
 """
 from __future__ import annotations
 
+import copy
 import re
 from decimal import Decimal
-import copy
 from functools import lru_cache
 
 from .findings import Finding
@@ -220,5 +220,3 @@ def narrative_check(ctx) -> list[Finding]:
         return [Finding(rule_id="NARR-PLACEHOLDER", severity="error", message=str(exc),
                         file=ctx.narrative.display_path, unit=ctx.unit.id, year=ctx.year)]
     return lint(rendered, ctx.figures)
-
-

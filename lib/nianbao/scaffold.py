@@ -48,6 +48,9 @@ def figures_yaml(form: Form, unit: str, year: int, unit_name: str, values: dict 
         f"form: {form.id}  # {form.document}",
         "",
     ]
+    signed = list(dict.fromkeys(c.label for t in form.tables for c in t.columns if c.type == "signed"))
+    if signed:  # e.g. the 2019 format's yearly increase/decrease
+        lines.insert(2, f"# {'、'.join(signed)}可以为负数：减少写 -3 或照印制的写法“减3”（增加写 3 或“增3”）。")
     for table in form.tables:
         lines += _table_lines(table, (values or {}).get(table.key))
         lines.append("")
