@@ -48,6 +48,7 @@ class Block:
     label: str
     columns: tuple[Column, ...]
     rows: tuple[Row, ...]
+    pad: str = "span"  # a block narrower than the table: its last column spans (span) or empty cells follow (empty)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,10 @@ def _table(spec: dict, titles: dict[str, str]) -> Table:
                 seen.setdefault(c.key, c)
             start = len(rows)
             _flatten_rows(b["rows"], cols, (), rows, block=b["key"])
-            blocks.append(Block(key=b["key"], label=b["label"], columns=cols, rows=tuple(rows[start:])))
+            pad = b.get("pad", "span")
+            if pad not in ("span", "empty"):
+                raise ValueError(f"block {b['key']}: pad must be span or empty, not {pad!r}")
+            blocks.append(Block(key=b["key"], label=b["label"], columns=cols, rows=tuple(rows[start:]), pad=pad))
         columns = tuple(seen.values())
     elif layout in ("matrix", "flat"):
         columns = tuple(_column(c) for c in spec["columns"])

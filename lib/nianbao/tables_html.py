@@ -48,17 +48,22 @@ def _blocks(table: Table, values: dict) -> list[str]:
     out = ["<tbody>"]
     for block in table.blocks:
         out.append(f"<tr class=\"block\">{_th(block.label, colspan=width + 1, cls='block-label')}</tr>")
+        spare = width - len(block.columns)  # columns this block leaves over: spanned, or printed empty
+        span = 1 if block.pad == "empty" else spare + 1
         heads = [_th(table.item_header or "")]
         for i, col in enumerate(block.columns):
             last = i == len(block.columns) - 1
-            heads.append(_th(col.label, colspan=width - len(block.columns) + 1 if last else 1))
+            heads.append(_th(col.label, colspan=span if last else 1))
+        if block.pad == "empty":
+            heads += ['<th class="empty"></th>'] * spare
         out.append("<tr>" + "".join(heads) + "</tr>")
         for row in block.rows:
             tds = [f'<th class="row-label" scope="row">{escape(row.label)}</th>']
             for i, col in enumerate(block.columns):
                 last = i == len(block.columns) - 1
-                tds.append(_td(table, row, col.key, values.get((row.key, col.key)),
-                               colspan=width - len(block.columns) + 1 if last else 1))
+                tds.append(_td(table, row, col.key, values.get((row.key, col.key)), colspan=span if last else 1))
+            if block.pad == "empty":
+                tds += ['<td class="empty"></td>'] * spare
             out.append("<tr>" + "".join(tds) + "</tr>")
     out.append("</tbody>")
     return out
