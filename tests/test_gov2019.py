@@ -260,8 +260,8 @@ def test_the_2019_table_two_renders_in_its_printed_layout():
 
 
 @pytest.mark.slow
-def test_batch_and_run_render_both_years_of_the_example(project_dir, capsys):
-    """nianbao batch (2020, HTML + PDF, 2019 layout) and nianbao run (2021, after a 2019-format year)."""
+def test_batch_renders_the_2019_layout_in_html_and_pdf(project_dir, capsys):
+    """nianbao batch for 2020 (one worker, one kernel): HTML and PDF show the 2019 tables as printed."""
     from nianbao.manifest import pdf_text
 
     assert main(["batch", "--year", "2020", "--units", "demo2019", "--formats", "html,pdf", "--jobs", "1",
@@ -273,10 +273,19 @@ def test_batch_and_run_render_both_years_of_the_example(project_dir, capsys):
     norm = lambda t: re.sub(r"\s", "", unicodedata.normalize("NFKC", t))  # the PDF's text layer uses radicals (⽰)
     text = norm(pdf_text(out2020 / "report.pdf"))
     assert all(norm(w) in text for w in ("第二十条第（九）项", "采购总金额", "本年增/减", "（六）其他处理", "其他对外管理服务事项"))
-    assert main(["run", "--unit", "demo2019", "--year", "2021", "--project", str(project_dir)]) == 0
-    html21 = (project_dir / "outputs/2021/demo2019/report.html").read_text(encoding="utf-8")
-    assert "新收申请数较上年减少11件，下降32.4%" in html21
-    assert "第二十条第（九）项" not in html21 and "3.其他" in html21
+
+
+def test_the_2021_report_after_a_2019_format_year_opens_with_its_prior_year(project_dir):
+    """What the notebook shows for 2021 (no kernel needed): last year is the 2019-format report, compared
+    only where the pack says the cells continue."""
+    from nianbao.report import open_report
+
+    report = open_report("demo2019", 2021, project_dir)
+    assert report.prior.form.id == "gov2019" and report.prior_year.note is None
+    assert "新收申请数较上年减少11件，下降32.4%" in report.section("overview").html
+    table3 = report.section("requests").html
+    assert "3.其他" in table3 and 'data-row="carried_over" data-col="total">2</td>' in table3
+    assert "第二十条第（九）项" not in report.section("proactive").html
 
 
 def test_synth_writes_a_consistent_2019_format_project_with_a_rollup(tmp_path):

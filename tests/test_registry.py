@@ -72,3 +72,11 @@ def test_a_form_pack_is_one_folder(tmp_path):
     finally:
         forms.PACKS.unregister("gov2099")
     assert "gov2099" not in forms.available()
+
+
+def test_an_install_without_entry_points_says_what_to_do():
+    reg = Registry("报告格式", "nianbao.no-such-group")
+    with pytest.raises(RegistryError) as exc:
+        reg.get("gov2021")
+    assert str(exc.value) == ("未知的报告格式 'gov2021'；没有可用的报告格式（入口组 nianbao.no-such-group 中没有任何登记）。"
+                              "请先安装 nianbao（make setup，或 pip install -e .）。")

@@ -74,8 +74,7 @@ class Registry:
         try:
             return self._items[name]
         except KeyError:
-            valid = "、".join(self.names()) or "（无）"
-            raise RegistryError(f"未知的{self.kind} {name!r}；可用的{self.kind}：{valid}。") from None
+            raise RegistryError(f"未知的{self.kind} {name!r}；{self.available_text()}") from None
 
     def __contains__(self, name: str) -> bool:
         self._ensure()
@@ -91,6 +90,13 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self.names())
+
+    def available_text(self) -> str:
+        """“可用的…：a、b。”, or what to do when nothing is registered (an install without entry points)."""
+        if self.names():
+            return f"可用的{self.kind}：{'、'.join(self.names())}。"
+        where = f"（入口组 {self.group} 中没有任何登记）" if self.group else ""
+        return f"没有可用的{self.kind}{where}。请先安装 nianbao（make setup，或 pip install -e .）。"
 
     def names(self) -> tuple[str, ...]:
         self._ensure()

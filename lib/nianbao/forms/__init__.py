@@ -44,6 +44,8 @@ def get(form_id: str) -> Form:
 
 def for_year(year: int) -> Form:
     matches = [p.form for p in PACKS.values() if p.form.covers(year)]
+    if not PACKS.names():
+        raise InputError(f"没有适用于 {year} 年的报告格式定义：{PACKS.available_text()}")
     if not matches:
         known = "；".join(f"{p.form.id}（{p.form.document}，{p.form.first_year}–{p.form.last_year or ''}）"
                          for p in PACKS.values())
