@@ -1,4 +1,4 @@
-"""The national form as a typed model, read from its declaration in ``forms/<id>.yaml``.
+"""The national form as a typed model, read from its declaration in its form pack (``forms/<id>/form.yaml``).
 
 Everything that knows about tables, rows, columns, labels or cell types asks a :class:`Form`
 instead of spelling them out again.

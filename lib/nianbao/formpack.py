@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +39,35 @@ class FormPack:
     folder: Path
     narrative_spec: dict = field(repr=False)  # narrative.yaml as written
     default_narrative: Path | None = None
-    standard_text: type | None = None  # class taking a placeholders.Namespace
-    synthetic: Any = None  # module with the synthetic-data recipe, or None
+    # The standard sentences (a class taking a placeholders.Namespace) and the synthetic-data recipe (a
+    # module): the object, or "package.module:attr" resolved on first use (loading a pack stays light).
+    standard_text_ref: Any = None
+    synthetic_ref: Any = None
 
     @property
     def id(self) -> str:
         return self.form.id
 
+    @cached_property
+    def standard_text(self) -> type | None:
+        return _resolve(self.standard_text_ref)
 
-def load_pack(folder: str | Path, *, standard_text: type | None = None, synthetic: Any = None) -> FormPack:
-    """Read the pack in ``folder`` (``form.yaml`` required, the rest optional)."""
+    @cached_property
+    def synthetic(self) -> Any:
+        return _resolve(self.synthetic_ref)
+
+
+def _resolve(ref):
+    if not isinstance(ref, str):
+        return ref
+    from .registry import _resolve as resolve
+
+    return resolve(ref)
+
+
+def load_pack(folder: str | Path, *, standard_text: Any = None, synthetic: Any = None) -> FormPack:
+    """Read the pack in ``folder`` (``form.yaml`` required, the rest optional). ``standard_text`` and
+    ``synthetic`` may be given as ``"package.module:attr"`` / ``"package.module"`` strings."""
     folder = Path(folder)
     form = load_form(folder / FORM_FILE)
     spec_path = folder / NARRATIVE_FILE
@@ -57,7 +77,7 @@ def load_pack(folder: str | Path, *, standard_text: type | None = None, syntheti
     default = folder / DEFAULT_NARRATIVE_FILE
     return FormPack(form=form, folder=folder, narrative_spec=spec or {},
                     default_narrative=default if default.is_file() else None,
-                    standard_text=standard_text, synthetic=synthetic)
+                    standard_text_ref=standard_text, synthetic_ref=synthetic)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from pathlib import Path
 @lru_cache(maxsize=None)
 def pack():
     from ...formpack import load_pack
-    from . import synthetic
-    from .standard_text import StandardText
 
-    return load_pack(Path(__file__).parent, standard_text=StandardText, synthetic=synthetic)
+    return load_pack(Path(__file__).parent, standard_text=f"{__name__}.standard_text:StandardText",
+                     synthetic=f"{__name__}.synthetic")
