@@ -97,6 +97,7 @@ class Section:
     number: str
     title: str
     table: str | None = None
+    aliases: tuple[str, ...] = ()  # other titles the section is printed with (a narrative may use them)
 
     @property
     def heading(self) -> str:
@@ -198,7 +199,7 @@ def _table(spec: dict, titles: dict[str, str]) -> Table:
 def load_form(path: str | Path) -> Form:
     path = Path(path)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    sections = tuple(Section(**s) for s in raw["sections"])
+    sections = tuple(Section(**{**s, "aliases": tuple(s.get("aliases", ()))}) for s in raw["sections"])
     titles = {s.table: s.title for s in sections if s.table}
     return Form(
         id=raw["id"], document=raw["document"], title=raw["title"],

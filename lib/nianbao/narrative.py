@@ -37,8 +37,9 @@ class Narrative:
 def parse_narrative(text: str, form: Form, display: str, path: Path | None = None) -> Narrative:
     by_heading = {}
     for s in form.sections:
-        by_heading[s.heading] = s
-        by_heading[s.title] = s
+        for title in (s.title, *s.aliases):
+            by_heading[f"{s.number}、{title}"] = s
+            by_heading[title] = s
     narrative = Narrative(path=path, display_path=display)
     current: str | None = None
     buf: list[str] = []
