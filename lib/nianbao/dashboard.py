@@ -12,19 +12,21 @@ import time
 from pathlib import Path
 
 from . import __version__, atomic
+from .outputs import FORMATS
 from .project import Project
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "dashboard.html.j2"
 FILENAME = "index.html"
-LINK_KINDS = (("html", "HTML"), ("pdf", "PDF"), ("ipynb", "笔记本"), ("failed_ipynb", "失败的笔记本"),
-              ("validation", "校验结果"))
+# Every output format (nianbao.outputs), then the notebook and the evidence files.
+LINK_KINDS = tuple((name, f.label) for name, f in FORMATS.items()) + (
+    ("ipynb", "笔记本"), ("failed_ipynb", "失败的笔记本"), ("validation", "校验结果"))
 
 
 def _links(project: Project, base: Path, row) -> dict[str, str]:
     files = dict(row.files or {})
     links = {}
-    mapping = {"html": files.get("html"), "pdf": files.get("pdf"), "ipynb": files.get("ipynb"),
-               "validation": files.get("validation.json"), "failed_ipynb": row.failed_notebook}
+    mapping = {name: files.get(name) for name in FORMATS} | {
+        "ipynb": files.get("ipynb"), "validation": files.get("validation.json"), "failed_ipynb": row.failed_notebook}
     for kind, rel in mapping.items():
         if rel and (project.root / rel).is_file():
             links[kind] = Path(os.path.relpath(project.root / rel, base)).as_posix()

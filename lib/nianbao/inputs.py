@@ -27,6 +27,7 @@ def input_files(project: Project, unit: str, year: int, children: list[str] | tu
     files = {
         "figures": project.figures_file(unit, year),
         "narrative": project.narrative_file(unit, year),
+        "publication": project.unit_dir(unit, year) / "publication.yaml",  # 落款 (nianbao.publication)
         "prior_figures": project.figures_file(unit, year - 1),
         "prior_narrative": project.narrative_file(unit, year - 1),
         "units": project.units_file,

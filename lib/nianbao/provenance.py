@@ -46,6 +46,7 @@ MASK = "<environment>"
 ROLE_LABELS = {
     "figures": "本年度数据",
     "narrative": "本年度叙述",
+    "publication": "落款（发布机关、日期）",
     "prior_figures": "上年度数据",
     "prior_narrative": "上年度叙述",
     "units": "单位名录",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .figures import Figures
 from .form import Form
+from .outputs import EVIDENCE_TAG
 from .narrative import Narrative, RenderedNarrative, load_narrative, markdown_html, render_narrative
 from .present.blocks import HTMLBlock
 from .project import Project
@@ -69,31 +70,41 @@ class Report:
         parts.append("</section>")
         return HTMLBlock("".join(parts), section.heading)
 
+    def signature(self) -> HTMLBlock:
+        """The 落款: issuing body and publication date, as declared in publication.yaml (never the clock)."""
+        from .publication import load_publication, signature_html
+
+        pub = load_publication(self.project, self.unit, self.year)
+        return HTMLBlock(signature_html(pub), f"{pub.issuer}\n{pub.date_text}")
+
     # Integration points filled by their own modules (validation, provenance). Each returns an
-    # HTMLBlock and may add machine-readable data to the block's mime bundle.
+    # HTMLBlock and may add machine-readable data to the block's mime bundle. Blocks for the auditor
+    # are tagged "evidence": they go to evidence.html and stay out of the publication.
     def banner(self) -> HTMLBlock:
-        """The pass/fail banner shown under the title."""
+        """Under the title: a failing report's 未通过校验 banner (in the publication, so it cannot be
+        posted by mistake); a passing report's one-line status goes to the evidence only."""
         from .present.validation import report_banner
 
-        return report_banner(self)
+        block = report_banner(self)
+        return block if 'data-status="failed"' in block.html else block.tagged(EVIDENCE_TAG)
 
     def sources(self) -> HTMLBlock:
         """For a unit compiled from its children: which reports its tables were summed from."""
         from .present.rollup import sources_block
 
-        return sources_block(self)
+        return sources_block(self).tagged(EVIDENCE_TAG)
 
     def validation(self) -> HTMLBlock:
         """The validation section: summary and every finding."""
         from .present.validation import report_section
 
-        return report_section(self)
+        return report_section(self).tagged(EVIDENCE_TAG)
 
     def appendix(self) -> HTMLBlock:
         """The provenance appendix: what the report was made from."""
         from .present.provenance import appendix_block
 
-        return appendix_block(self)
+        return appendix_block(self).tagged(EVIDENCE_TAG)
 
 
 def open_report(unit: str, year: int, project_dir: str | Path | None = None, *, strict: bool = True) -> Report:

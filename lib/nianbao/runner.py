@@ -10,19 +10,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import atomic, manifest, provenance
-from .errors import ExecutionError, InputError
+from . import atomic, manifest, outputs, provenance
+from .errors import ExecutionError
 from .project import Project
-from .registry import Registry
 
-# Output format → nbconvert exporter name (looked up through the nbconvert.exporters entry point).
-FORMAT_EXPORTERS = {"html": "nianbao_html", "pdf": "nianbao_pdf"}
-# The registry of output formats (name → nbconvert exporter name); outside packages add one with an
-# entry point in the group ``nianbao.formats``.
-FORMATS = Registry("输出格式", "nianbao.formats", order=tuple(FORMAT_EXPORTERS))
-for _name, _exporter in FORMAT_EXPORTERS.items():
-    FORMATS.register(_name, _exporter)
-DEFAULT_FORMATS = ("html",)
+# The registry of output formats (nianbao.outputs.FORMATS: name → file name, nbconvert exporter,
+# audience); outside packages add one with an entry point in the group ``nianbao.formats``.
+FORMATS = outputs.FORMATS
+FORMAT_EXPORTERS = {name: f.exporter for name, f in FORMATS.items()}
+DEFAULT_FORMATS = outputs.FALLBACK_FORMATS  # a project's own default: params/project.yaml (outputs.default_formats)
 KERNEL_NAME = "python3"
 
 # Side outputs extracted from the executed notebook and written beside the report:
@@ -46,14 +42,11 @@ class RunResult:
     year: int
     output_dir: Path
     files: dict[str, Path] = field(default_factory=dict)
+    stale: dict[str, Path] = field(default_factory=dict)  # file name → where the old file was moved
 
 
 def check_formats(formats) -> tuple[str, ...]:
-    formats = tuple(dict.fromkeys(f.strip() for f in formats if f.strip()))
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise InputError(f"未知的输出格式 {', '.join(unknown)}；可用: {', '.join(FORMATS.names())}。")
-    return formats
+    return outputs.check_formats(formats)
 
 
 def preflight(project: Project, unit: str, year: int):
@@ -114,17 +107,33 @@ def execute(project: Project, unit: str, year: int, output_nb: Path, *, kernel_n
 def export(notebook: Path, fmt: str) -> bytes:
     from nbconvert.exporters import get_exporter
 
-    exporter = get_exporter(FORMATS.get(fmt))()
+    exporter = get_exporter(FORMATS.get(fmt).exporter)()
     body, _ = exporter.from_filename(str(notebook))
     return body if isinstance(body, bytes) else body.encode("utf-8")
 
 
-def run_report(project: Project, unit: str, year: int, formats=DEFAULT_FORMATS, *,
+def move_stale(project: Project, unit: str, year: int, keep) -> dict[str, Path]:
+    """Move every output file of the unit-year's folder that this run does not write (e.g. the PDF of
+    an earlier HTML+PDF run) to :func:`nianbao.outputs.stale_dir`, so that no report beside the new
+    ones shows old figures. Returns file name → new place."""
+    out_dir = project.output_dir(unit, year)
+    moved = {}
+    for name in sorted(outputs.filenames() - set(keep)):
+        old = out_dir / name
+        if old.is_file():
+            dest = outputs.stale_dir(project, unit, year) / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(old, dest)
+            moved[name] = dest
+    return moved
+
+
+def run_report(project: Project, unit: str, year: int, formats=None, *,
                kernel_name: str = KERNEL_NAME, engine_name: str | None = None,
                kernel_mode: str | None = None) -> RunResult:
     """``kernel_mode`` ("fresh" | "warm") is recorded as notebook metadata ``nianbao.kernel_mode``;
     by default "fresh" with papermill's own engine, else whatever the engine records."""
-    formats = check_formats(formats)
+    formats = outputs.resolve_formats(project, formats) + outputs.always()
     unit_obj, figures = preflight(project, unit, year)
     out_dir = project.output_dir(unit, year)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -132,13 +141,14 @@ def run_report(project: Project, unit: str, year: int, formats=DEFAULT_FORMATS, 
     nb_target = out_dir / "report.ipynb"
     failed_nb = out_dir / "report.failed.ipynb"
     side = list(SIDE_OUTPUTS.items())
-    targets = [nb_target] + [out_dir / f"report.{fmt}" for fmt in formats] + [out_dir / name for name, _ in side]
+    targets = ([nb_target] + [out_dir / outputs.FORMATS[fmt].filename for fmt in formats]
+               + [out_dir / name for name, _ in side])
     targets.append(out_dir / manifest.MANIFEST_NAME)  # last: it describes the files moved before it
     meta = {"unit": unit, "year": int(year), "form": figures.form.id,
             "title": figures.form.report_title(unit_obj.name, year)}
     if kernel_mode or engine_name in (None, "nbclient"):
         meta["kernel_mode"] = kernel_mode or "fresh"
-    if "pdf" in formats:  # start the browser while the kernel runs: the first PDF then costs a warm one
+    if any(outputs.FORMATS[f].browser for f in formats):  # start the browser while the kernel runs: the first PDF then costs a warm one
         from .exporters.pdf import prewarm
 
         prewarm()
@@ -162,7 +172,9 @@ def run_report(project: Project, unit: str, year: int, formats=DEFAULT_FORMATS, 
                     raise ExecutionError(f"报告笔记本没有产生 {name} 所需的内容；请确认笔记本未被删减。")
                 tmp.write_bytes(data)
         manifest.seal(project, unit, year, dict(zip(targets, temps)))
+        # The old manifest is gone; before the new files move in, move out any old one they do not replace.
+        result.stale = move_stale(project, unit, year, {t.name for t in targets})
     failed_nb.unlink(missing_ok=True)
-    result.files = ({"ipynb": nb_target} | {fmt: out_dir / f"report.{fmt}" for fmt in formats}
+    result.files = ({"ipynb": nb_target} | {fmt: out_dir / outputs.FORMATS[fmt].filename for fmt in formats}
                     | {name: out_dir / name for name, _ in side} | {"manifest": targets[-1]})
     return result

@@ -33,6 +33,9 @@ from .project import MARKER, Project
 BUNDLE_INPUTS = "inputs"  # folder of a bundle holding the project-relative inputs
 BUNDLE_README = "README.txt"
 FAILED_NB = "report.failed.ipynb"
+# A file with one of these suffixes beside a manifest that does not list it could be posted as the
+# report: verification fails on it (any other unlisted file is only noted).
+PUBLISHABLE_SUFFIXES = (".html", ".htm", ".pdf", ".docx", ".doc", ".wps", ".ofd", ".xlsx", ".xls")
 
 
 CHECK_ZH = {"outputs": "输出文件未被改动", "inputs": "输入文件与记录一致", "rerun": "重新运行结果相同"}
@@ -198,8 +201,21 @@ def check_outputs(subject: Subject, v: Verdict) -> None:
         elif p.name == FAILED_NB:
             v.note(f"{FAILED_NB} 是之后一次失败运行的笔记本；上面核验的是上一次成功的报告",
                    f"{FAILED_NB} is from a later failed run; the report verified here is the last good one")
+        elif p.is_file() and _is_report_file(p.name):
+            v.fail(f"{p.name} 不在 manifest 中：它不是本次运行生成的，内容可能与其他报告文件不符，不能与它们一同发布；"
+                   "请删除它，或用 nianbao run 重新生成全部格式",
+                   f"{p.name} is not in the manifest: it was not made by this run and may show other figures; "
+                   "remove it or re-run with every format")
         else:
             v.note(f"{p.name} 不在 manifest 中，未核验", f"{p.name} is not in the manifest and was not verified")
+
+
+def _is_report_file(name: str) -> bool:
+    """A file that reads as one of the report's outputs (report.*, evidence.*, any format's file name)."""
+    from .outputs import filenames
+
+    return (name in filenames() or name.startswith(("report.", "evidence."))
+            or Path(name).suffix.lower() in PUBLISHABLE_SUFFIXES)
 
 
 def read_notebook(path: Path) -> dict:
@@ -326,7 +342,9 @@ def rerun(subject: Subject, recorded: dict, unit: str, year: int, v: Verdict) ->
         return
     outputs = set((subject.manifest or {}).get("outputs", {})) or {
         p.name for p in subject.folder.iterdir() if p.name.startswith("report.") and p.name != FAILED_NB}
-    formats = ["html"] + (["pdf"] if "report.pdf" in outputs else [])
+    from .outputs import selectable
+
+    formats = [n for n, f in selectable().items() if f.filename in outputs] or ["html"]
     with tempfile.TemporaryDirectory(prefix="nianbao-rerun-") as tmp:
         fresh = Project(Path(tmp).resolve() / "project")
         for rec in recorded.values():
@@ -345,7 +363,7 @@ def rerun(subject: Subject, recorded: dict, unit: str, year: int, v: Verdict) ->
                 if "pdf" not in formats:
                     raise
                 v.note(f"本机无法生成 PDF，未比较 report.pdf：{exc}", f"cannot make PDF here; report.pdf not compared: {exc}")
-                formats = ["html"]
+                formats = [f for f in formats if f != "pdf"] or ["html"]
                 run_report(fresh, unit, year, formats)
         except NianbaoError as exc:
             v.fail(f"重新运行失败：{exc}", f"re-run failed: {exc}")

@@ -140,17 +140,14 @@ class Progress:
 
 
 def run_batch(project: Project, year: int, *, units: list[str] | None = None, jobs: int | None = None,
-              formats=("html",), force: bool = False, retry_failed: bool = False, strict_kernels: bool = False,
+              formats=None, force: bool = False, retry_failed: bool = False, strict_kernels: bool = False,
               executor: str = "local", scheduler: str | None = None, progress: bool = True,
               stream=None, dashboard: bool = True) -> BatchResult:
     started = time.perf_counter()
     year = int(year)
-    formats = tuple(dict.fromkeys(f.strip() for f in formats if f.strip()))
-    from ..runner import FORMAT_EXPORTERS  # noqa: F401  (light: checks the names below)
+    from ..outputs import resolve_formats
 
-    unknown = [f for f in formats if f not in FORMAT_EXPORTERS]
-    if unknown:
-        raise InputError(f"未知的输出格式 {', '.join(unknown)}；可用: {', '.join(FORMAT_EXPORTERS)}。")
+    formats = resolve_formats(project, formats)  # None: the project's default, as for `nianbao run`
     registry = load_registry(project)
     names = {u.id: u.name for u in registry}
     state = BatchState.load(project, year)

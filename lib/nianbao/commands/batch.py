@@ -15,7 +15,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="report year, e.g. 2022")
     parser.add_argument("--units", metavar="A,B,…", help="only these unit ids (default: every unit in params/units.yaml)")
     parser.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: number of CPUs)")
-    parser.add_argument("--formats", default="html", help="comma-separated output formats: html, pdf (default: %(default)s)")
+    parser.add_argument("--formats", default=None,
+                        help="comma-separated output formats: html, pdf, docx (default: params/project.yaml, else html)")
     parser.add_argument("--force", action="store_true", help="run every selected unit even if nothing changed")
     parser.add_argument("--retry-failed", action="store_true",
                         help="run only the units that failed in the last batch for this year")
@@ -114,7 +115,7 @@ def main(args) -> int:
     units = [u.strip() for u in args.units.split(",") if u.strip()] if args.units else None
     if args.scheduler and args.executor != "dask":
         args.executor = "dask"
-    result = run_batch(project, args.year, units=units, jobs=args.jobs, formats=args.formats.split(","),
+    result = run_batch(project, args.year, units=units, jobs=args.jobs, formats=args.formats.split(",") if args.formats is not None else None,
                        force=args.force, retry_failed=args.retry_failed, strict_kernels=args.strict_kernels,
                        executor=args.executor, scheduler=args.scheduler, progress=not args.quiet, stream=sys.stderr)
     print(format_summary(result))

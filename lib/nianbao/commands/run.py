@@ -1,8 +1,10 @@
 """nianbao run: execute one unit-year's report notebook and export it."""
 from __future__ import annotations
 
+import sys
+
 from ..errors import ValidationFailed
-from ..runner import DEFAULT_FORMATS, run_report
+from ..runner import run_report
 from ..validation.evidence import FILENAME as VALIDATION_JSON, read_status
 from .common import add_project, add_unit_year, project_of
 
@@ -12,8 +14,8 @@ HELP = "render one unit's report for a year (executed notebook + HTML/PDF under 
 
 def add_arguments(parser) -> None:
     add_unit_year(parser)
-    parser.add_argument("--formats", default=",".join(DEFAULT_FORMATS),
-                        help="comma-separated output formats: html, pdf (default: %(default)s)")
+    parser.add_argument("--formats", default=None,
+                        help="comma-separated output formats: html, pdf, docx (default: params/project.yaml, else html)")
     parser.add_argument("--allow-invalid", action="store_true",
                         help="exit 0 even when the figures fail validation (the report shows the failures either way)")
     add_project(parser)
@@ -21,9 +23,11 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     project = project_of(args)
-    result = run_report(project, args.unit, args.year, args.formats.split(","))
+    result = run_report(project, args.unit, args.year, args.formats.split(",") if args.formats is not None else None)
     for kind, path in result.files.items():
         print(f"{kind:6} {project.rel(path)}")
+    for name, path in result.stale.items():
+        print(f"旧的 {name} 不是本次生成的，与新报告不符，已移到 {project.rel(path)}", file=sys.stderr)
     check_validation(result, allow_invalid=getattr(args, "allow_invalid", False))
     return 0
 

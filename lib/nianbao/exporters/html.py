@@ -7,8 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from nbconvert.exporters import TemplateExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
-from traitlets import default
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+from traitlets import Set, Unicode, default
+
+from ..outputs import EVIDENCE_TAG
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 NOTEBOOK_ONLY_TAG = "notebook-only"  # cells kept in the notebook as evidence, left out of the report
@@ -42,8 +44,52 @@ class ReportHTMLExporter(TemplateExporter):
     def _exclude_output_prompt_default(self):
         return True
 
+    audience = "publication"
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The publication: everything but the notebook's own notes and the evidence (cells or single
+        # outputs tagged "evidence": validation, sources, provenance), as nbconvert's tag filter reads tags.
         self.register_preprocessor(
-            TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG}, remove_input_tags={"parameters"}), enabled=True
+            TagRemovePreprocessor(remove_cell_tags={NOTEBOOK_ONLY_TAG, EVIDENCE_TAG},
+                                  remove_single_output_tags={EVIDENCE_TAG},
+                                  remove_input_tags={"parameters"}), enabled=True
         )
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        resources = dict(resources or {})
+        resources["nianbao_audience"] = self.audience
+        return super().from_notebook_node(nb, resources=resources, **kw)
+
+
+class KeepTaggedPreprocessor(Preprocessor):
+    """The complement of TagRemovePreprocessor's filter: keep only the cells tagged ``keep_tags`` and,
+    in other code cells, only the outputs tagged so (``output.metadata.tags``)."""
+
+    keep_tags = Set(Unicode(), default_value={EVIDENCE_TAG}).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        kept = []
+        for cell in nb.cells:
+            if self.keep_tags.intersection(cell.get("metadata", {}).get("tags", [])):
+                kept.append(cell)
+            elif cell.cell_type == "code":
+                outs = [o for o in cell.get("outputs", [])
+                        if self.keep_tags.intersection(o.get("metadata", {}).get("tags", []))]
+                if outs:
+                    cell.outputs = outs
+                    kept.append(cell)
+        nb.cells = kept
+        return nb, resources
+
+
+class EvidenceHTMLExporter(ReportHTMLExporter):
+    """``nianbao_evidence``: the auditor's page — validation results, sources, provenance — from the
+    same executed notebook: only its cells and outputs tagged "evidence"."""
+
+    export_from_notebook = "nianbao evidence (HTML)"
+    audience = "evidence"
+
+    def __init__(self, *args, **kwargs):
+        TemplateExporter.__init__(self, *args, **kwargs)
+        self.register_preprocessor(KeepTaggedPreprocessor(keep_tags={EVIDENCE_TAG}), enabled=True)

@@ -14,11 +14,14 @@ from .blocks import HTMLBlock
 
 SECTION_TITLE = "数据校验结果"
 SECTION_ID = "section-validation"
+FAILED_STAMP = "未通过校验 · 本报告不得发布"
 
 STYLE = """<style>
 .nb-v-banner { border: 2px solid #b42318; background: #fef3f2; color: #b42318; padding: .6rem 1rem;
   margin: 0 0 1.5rem; text-indent: 0; line-height: 1.6; }
 .nb-v-banner strong { font-size: 1.15rem; }
+.nb-v-banner .nb-v-stamp { font-size: 1.6rem; font-weight: bold; letter-spacing: .2em; margin: 0 0 .3rem;
+  text-align: center; text-indent: 0; }
 .nb-v-banner a { color: inherit; }
 .nb-v-note { font-size: .85rem; color: #666; text-align: center; margin: 0 0 1rem; text-indent: 0; }
 .nb-v-note.nb-v-warning { color: #9a6700; }
@@ -53,9 +56,10 @@ def banner_html(result: ValidationResult) -> tuple[str, str]:
         text = (f"数据校验未通过：发现{_counts_text(result)}。表格数据不一致，本报告不应发布；"
                 f"请核对数据后重新生成。详见“{SECTION_TITLE}”。")
         html = (f'{STYLE}<div class="nb-v-banner" role="alert" data-status="failed">'
+                f'<p class="nb-v-stamp">{FAILED_STAMP}</p>'
                 f"<strong>数据校验未通过</strong>：发现 {result.counts['error']} 个错误、"
                 f"{result.counts['warning']} 个警告。表格数据不一致，本报告不应发布；请核对数据后重新生成。"
-                f'详见<a href="#{SECTION_ID}">“{SECTION_TITLE}”</a>。</div>')
+                f'详见同一目录下 evidence.html 中的<a href="evidence.html#{SECTION_ID}">“{SECTION_TITLE}”</a>。</div>')
     elif code == "warning":
         text = f"数据校验：通过，有 {result.counts['warning']} 个警告（见“{SECTION_TITLE}”）。"
         html = (f'{STYLE}<p class="nb-v-note nb-v-warning" data-status="warning">数据校验：通过，有 '

@@ -78,6 +78,7 @@ BUILTIN_CHECKS = (
     ("input-file", "nianbao.validation.builtin:input_file"),
     ("rollup", "nianbao.validation.builtin:rollup"),
     ("narrative", "nianbao.lint:narrative_check"),  # the narrative lint
+    ("publication", "nianbao.publication:check"),  # the 落款's publication date (rule PUB-DATE)
 )
 # Modules imported before any validation runs, for producers that still call register() on import.
 BUILTIN = (
