@@ -10,9 +10,10 @@
 #                   a real office suite, headless: the tests open the kit's .xlsx and .docx with it
 #                   (recalculating the workbook's check formulas, converting Word output to PDF)
 #   iproute2        ip netns: the offline test runs an export in a network namespace with loopback only
+#   strace          the offline test traces every socket call of that export (no DNS, no UDP, no TCP out)
 #   python3-venv    only when the Python that builds .venv lacks ensurepip (Debian's own python3)
 set -euo pipefail
-packages=(fonts-noto-cjk fontconfig chromium poppler-utils libreoffice-calc libreoffice-writer iproute2)
+packages=(fonts-noto-cjk fontconfig chromium poppler-utils libreoffice-calc libreoffice-writer iproute2 strace)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
@@ -21,6 +22,13 @@ python="${PYTHON:-python3}"
 if ! "$python" -c 'import ensurepip' >/dev/null 2>&1; then
   version=$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
   need+=("python${version}-venv")
+fi
+# Linux stand-ins for the official-document font names of the Word output (方正小标宋, 仿宋_GB2312, 楷体,
+# 黑体 → Noto Serif/Sans CJK SC), so LibreOffice shows report.docx in the intended faces.
+fontconf="$(dirname "$0")/../lib/nianbao/exporters/fontconfig/nianbao-fonts.conf"
+if [ "$(id -u)" -eq 0 ] && [ -d /etc/fonts/conf.d ] && [ -f "$fontconf" ] \
+   && ! cmp -s "$fontconf" /etc/fonts/conf.d/65-nianbao-fonts.conf; then
+  cp "$fontconf" /etc/fonts/conf.d/65-nianbao-fonts.conf && echo "installed /etc/fonts/conf.d/65-nianbao-fonts.conf"
 fi
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"

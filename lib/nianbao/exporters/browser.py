@@ -47,6 +47,19 @@ CHROMIUM_ARGS = (
     "--no-default-browser-check",
     "--metrics-recording-only",
     "--font-render-hinting=none",
+    # Nothing leaves the machine (tests/test_offline.py traces every socket of an export):
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # every host name fails to resolve, without a DNS query
+    "--no-proxy-server",  # no proxy auto-detection (WPAD lookups)
+    "--disable-quic",
+    "--dns-prefetch-disable",
+    "--no-pings",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--safebrowsing-disable-auto-update",
+    "--disable-breakpad",
+    "--disable-component-extensions-with-background-pages",
+    "--disable-field-trial-config",
+    "--disable-crash-reporter",
 )
 # Families the report CSS asks for first; any font that covers Chinese avoids empty boxes.
 PREFERRED_CJK = ("Noto Serif CJK SC", "Noto Sans CJK SC", "Source Han Serif SC", "Source Han Sans SC")

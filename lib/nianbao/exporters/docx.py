@@ -1,0 +1,557 @@
+"""``nianbao_docx``: the publication as a Word document (python-docx), for offices that edit, get
+approval and post in Word or WPS.
+
+Usable outside the kit: ``jupyter nbconvert --to nianbao_docx report.ipynb``.
+
+The document is built from the same publication HTML the ``nianbao_html`` exporter writes (so the
+three formats cannot drift apart): the title, preface, the six sections with their tables, 落款 —
+and, for a report that failed validation, the 未通过校验 banner.
+
+- A4, the GB/T 9704 type area (margins 37/35/28/26 mm, as the PDF), page numbers 「第 N 页 共 M 页」
+  in the footer (PAGE and NUMPAGES fields).
+- Official-document typography: title in 方正小标宋简体 二号, 一、 headings in 黑体 三号, （一） headings in
+  楷体_GB2312 三号, body in 仿宋_GB2312 三号 with a fixed 28 pt line, tables in 仿宋_GB2312 五号. Where those
+  fonts are not installed (Linux), :data:`FALLBACK_FONTS` names the stand-ins (Noto Serif/Sans CJK
+  SC); ``fontconfig/nianbao-fonts.conf`` beside this module maps the names for LibreOffice.
+- Tables are real Word tables, merged header cells as printed (from the HTML's rowspan/colspan,
+  which come from the form definition), header rows repeated on every page, no row split.
+- Deterministic: fixed core properties and zip timestamps, so the same notebook gives the same bytes.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import datetime, timezone
+
+from traitlets import default
+
+from .html import ReportHTMLExporter
+
+# Font names offices use (Windows/WPS) → the Linux stand-in (fonts-noto-cjk).
+TITLE_FONT = "方正小标宋简体"
+HEADING1_FONT = "黑体"
+HEADING2_FONT = "楷体_GB2312"
+BODY_FONT = "仿宋_GB2312"
+LATIN_FONT = "Times New Roman"
+FALLBACK_FONTS = {TITLE_FONT: "Noto Serif CJK SC", HEADING1_FONT: "Noto Sans CJK SC",
+                  HEADING2_FONT: "Noto Serif CJK SC", BODY_FONT: "Noto Serif CJK SC"}
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+FIXED_TIME = datetime(1980, 1, 1, tzinfo=timezone.utc)
+MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}  # = PAGE_MARGINS of the PDF exporter
+TEXT_WIDTH_MM = 210 - MARGINS_MM["left"] - MARGINS_MM["right"]
+BODY_PT, TABLE_PT, TITLE_PT, STAMP_PT = 16, 10.5, 22, 18
+LINE_PT = 28
+RED = "B42318"
+BLOCK_TAGS = {"p", "div", "section", "header", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+              "table", "blockquote", "pre", "hr", "style", "script", "figure", "article", "aside", "footer"}
+
+
+class ReportDocxExporter(ReportHTMLExporter):
+    export_from_notebook = "nianbao report (Word)"
+    output_mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+    @default("file_extension")
+    def _file_extension_default(self):
+        return ".docx"
+
+    @default("template_extension")
+    def _template_extension_default(self):
+        return ".html.j2"  # the publication HTML, converted
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        html, resources = super().from_notebook_node(nb, resources=resources, **kw)
+        title = (nb.metadata.get("nianbao") or {}).get("title") or ""
+        data = html_to_docx(html, title=title)
+        resources["output_extension"] = ".docx"
+        return data, resources
+
+
+# ---------------------------------------------------------------------------------------------------
+# Document set-up
+
+
+def _qn(tag):
+    from docx.oxml.ns import qn
+
+    return qn(tag)
+
+
+def _el(tag, **attrs):
+    from docx.oxml import OxmlElement
+
+    e = OxmlElement(tag)
+    for k, v in attrs.items():
+        e.set(_qn(k), str(v))
+    return e
+
+
+def _set_fonts(rpr_owner, east_asia: str, latin: str = LATIN_FONT) -> None:
+    """Set the run fonts of a style or run (ascii/hAnsi Latin, eastAsia Chinese)."""
+    rpr = rpr_owner.get_or_add_rPr()
+    fonts = rpr.find(_qn("w:rFonts"))
+    if fonts is None:
+        fonts = _el("w:rFonts")
+        rpr.insert(0, fonts)
+    for k in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(_qn(k), None)
+    fonts.set(_qn("w:ascii"), latin)
+    fonts.set(_qn("w:hAnsi"), latin)
+    fonts.set(_qn("w:eastAsia"), east_asia)
+    fonts.set(_qn("w:hint"), "eastAsia")
+
+
+def _paragraph_style(doc, name, *, font, size, bold=False, align=None, indent_chars=0.0, line=LINE_PT,
+                     before=0, after=0, keep_next=False, color=None, base="Normal"):
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_LINE_SPACING
+    from docx.shared import Pt, RGBColor
+
+    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = doc.styles[base]
+    style.font.size = Pt(size)
+    style.font.bold = bold
+    if color:
+        style.font.color.rgb = RGBColor.from_string(color)
+    _set_fonts(style.element, font)
+    pf = style.paragraph_format
+    if align is not None:
+        pf.alignment = align
+    if line:
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = Pt(line)
+    pf.space_before = Pt(before)
+    pf.space_after = Pt(after)
+    pf.keep_with_next = keep_next
+    if indent_chars:
+        pf.first_line_indent = Pt(size * indent_chars)
+    return style
+
+
+def new_document():
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH as AL
+    from docx.shared import Mm, Pt
+
+    doc = docx.Document()
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.top_margin, sec.bottom_margin = Mm(MARGINS_MM["top"]), Mm(MARGINS_MM["bottom"])
+    sec.left_margin, sec.right_margin = Mm(MARGINS_MM["left"]), Mm(MARGINS_MM["right"])
+    sec.header_distance, sec.footer_distance = Mm(15), Mm(20)
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(BODY_PT)
+    _set_fonts(normal.element, BODY_FONT)
+    # Declared East-Asian language, so Word and WPS apply Chinese line breaking and punctuation rules.
+    lang = normal.element.get_or_add_rPr().find(_qn("w:lang"))
+    if lang is None:
+        lang = _el("w:lang")
+        normal.element.get_or_add_rPr().append(lang)
+    lang.set(_qn("w:eastAsia"), "zh-CN")
+    _paragraph_style(doc, "NB Title", font=TITLE_FONT, size=TITLE_PT, align=AL.CENTER, line=36, keep_next=True)
+    _paragraph_style(doc, "NB Body", font=BODY_FONT, size=BODY_PT, align=AL.JUSTIFY, indent_chars=2)
+    _paragraph_style(doc, "NB Heading 1", font=HEADING1_FONT, size=BODY_PT, indent_chars=2, keep_next=True)
+    _paragraph_style(doc, "NB Heading 2", font=HEADING2_FONT, size=BODY_PT, indent_chars=2, keep_next=True)
+    _paragraph_style(doc, "NB Heading 3", font=BODY_FONT, size=BODY_PT, bold=True, indent_chars=2, keep_next=True)
+    _paragraph_style(doc, "NB Signature", font=BODY_FONT, size=BODY_PT, align=AL.RIGHT).paragraph_format.right_indent = Pt(2 * BODY_PT)
+    _paragraph_style(doc, "NB Table Text", font=BODY_FONT, size=TABLE_PT, align=AL.CENTER, line=None)
+    _paragraph_style(doc, "NB Banner", font=HEADING1_FONT, size=BODY_PT, color=RED, line=None, after=4)
+    _paragraph_style(doc, "NB Stamp", font=HEADING1_FONT, size=STAMP_PT, bold=True, color=RED, align=AL.CENTER,
+                     line=None, after=4)
+    _paragraph_style(doc, "NB Footer", font=BODY_FONT, size=14, align=AL.CENTER, line=None)
+    _declare_fallbacks(doc)
+    _footer_page_numbers(doc, sec)
+    return doc
+
+
+def _declare_fallbacks(doc) -> None:
+    """Font table entries with the Linux stand-in as w:altName (Word and WPS use the named font)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    try:
+        font_part = doc.part.part_related_by(RT.FONT_TABLE)
+    except KeyError:  # pragma: no cover - the default template has one
+        return
+    from lxml import etree
+
+    root = etree.fromstring(font_part.blob)
+    ns = root.nsmap.get("w") or "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    w = "{%s}" % ns
+    for name, alt in FALLBACK_FONTS.items():
+        font = etree.SubElement(root, f"{w}font", {f"{w}name": name})
+        etree.SubElement(font, f"{w}altName", {f"{w}val": alt})
+        etree.SubElement(font, f"{w}charset", {f"{w}val": "86"})  # GB2312
+        etree.SubElement(font, f"{w}family", {f"{w}val": "modern" if name == HEADING1_FONT else "roman"})
+    if hasattr(font_part, "_element"):  # pragma: no cover - an XmlPart in some python-docx versions
+        return
+    font_part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _field(paragraph, instr: str, placeholder: str = "1") -> None:
+    run = paragraph.add_run()
+    run._r.append(_el("w:fldChar", **{"w:fldCharType": "begin"}))
+    run = paragraph.add_run()
+    text = _el("w:instrText")
+    text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    text.text = f" {instr} "
+    run._r.append(text)
+    run = paragraph.add_run()
+    run._r.append(_el("w:fldChar", **{"w:fldCharType": "separate"}))
+    paragraph.add_run(placeholder)
+    run = paragraph.add_run()
+    run._r.append(_el("w:fldChar", **{"w:fldCharType": "end"}))
+
+
+def _footer_page_numbers(doc, section) -> None:
+    footer = section.footer
+    p = footer.paragraphs[0] if footer.paragraphs else footer.add_paragraph()
+    p.style = doc.styles["NB Footer"]
+    p.add_run("第 ")
+    _field(p, "PAGE")
+    p.add_run(" 页 共 ")
+    _field(p, "NUMPAGES")
+    p.add_run(" 页")
+
+
+# ---------------------------------------------------------------------------------------------------
+# HTML → document
+
+
+def _classes(el) -> set[str]:
+    return set((el.get("class") or "").split())
+
+
+def _text(el) -> str:
+    return re.sub(r"\s+", " ", el.text_content()).strip()
+
+
+def _inline(paragraph, el, *, bold=None, italic=None, skip_blocks=False) -> None:
+    """Runs for the inline content of ``el`` (text, strong/b, em/i, code, a, span, br, img alt)."""
+    def add(text, b, i):
+        text = re.sub(r"\s+", " ", text)
+        if text:
+            run = paragraph.add_run(text)
+            if b is not None:
+                run.bold = b
+            if i is not None:
+                run.italic = i
+
+    add(el.text or "", bold, italic)
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in ("style", "script") or (skip_blocks and tag in BLOCK_TAGS):
+            pass
+        elif tag == "br":
+            paragraph.add_run().add_break()
+        elif tag == "img":
+            add(child.get("alt") or "", bold, italic)
+        else:
+            _inline(paragraph, child, bold=True if tag in ("strong", "b") else bold,
+                    italic=True if tag in ("em", "i") else italic)
+        add(child.tail or "", bold, italic)
+
+
+def _strip_leading(paragraph) -> None:
+    runs = paragraph.runs
+    if runs:
+        runs[0].text = runs[0].text.lstrip()
+        runs[-1].text = runs[-1].text.rstrip()
+
+
+def _para(doc, style, el=None, text=None, **kw):
+    p = doc.add_paragraph(style=doc.styles[style])
+    if el is not None:
+        _inline(p, el, **kw)
+    if text is not None:
+        p.add_run(text)
+    _strip_leading(p)
+    return p
+
+
+def _border(paragraph, color=RED) -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    bdr = _el("w:pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        bdr.append(_el(f"w:{side}", **{"w:val": "single", "w:sz": 12, "w:space": 4, "w:color": color}))
+    ppr.append(bdr)
+
+
+def _blocks(doc, el) -> None:
+    """Add the block content of ``el`` to the document."""
+    def loose(text):
+        if text and text.strip():
+            _para(doc, "NB Body", text=text.strip())
+
+    loose(el.text)
+    for child in el:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        cls = _classes(child)
+        if tag in ("style", "script", "hr") or not tag:
+            pass
+        elif "nb-title" in cls:
+            for part in child:
+                if isinstance(part.tag, str) and _text(part):
+                    _para(doc, "NB Title", part)
+            doc.paragraphs[-1].paragraph_format.space_after = _pt(LINE_PT)
+        elif "nb-v-banner" in cls:
+            for stamp in child.iter("p"):
+                if "nb-v-stamp" in _classes(stamp):
+                    _border(_para(doc, "NB Stamp", stamp))
+            p = _para(doc, "NB Banner", child, skip_blocks=True)
+            _border(p)
+        elif "nb-signature" in cls:
+            if doc.paragraphs:  # the 落款 never stands alone on a page: keep the last line of text with it
+                doc.paragraphs[-1].paragraph_format.keep_with_next = True
+            first = True
+            for part in child:
+                if isinstance(part.tag, str):
+                    p = _para(doc, "NB Signature", part)
+                    if first:
+                        p.paragraph_format.space_before = _pt(LINE_PT)
+                        p.paragraph_format.keep_with_next = True
+                        first = False
+                    if "nb-pending" in _classes(part):
+                        for r in p.runs:
+                            r.bold = True
+                            r.font.color.rgb = _rgb(RED)
+        elif tag == "h1":
+            _para(doc, "NB Title", child)
+        elif tag == "h2":
+            _para(doc, "NB Heading 1", child)
+        elif tag == "h3":
+            _para(doc, "NB Heading 2", child)
+        elif tag in ("h4", "h5", "h6"):
+            _para(doc, "NB Heading 3", child)
+        elif tag == "p":
+            p = _para(doc, "NB Body", child)
+            if "nb-missing" in cls:
+                for r in p.runs:
+                    r.font.color.rgb = _rgb("555555")
+        elif tag in ("ul", "ol"):
+            for n, li in enumerate((c for c in child if c.tag == "li"), start=1):
+                p = doc.add_paragraph(style=doc.styles["NB Body"])
+                p.add_run(f"{n}. " if tag == "ol" else "· ")
+                _inline(p, li, skip_blocks=True)
+                _strip_leading(p)
+                for sub in li:
+                    if sub.tag in ("ul", "ol", "p", "table"):
+                        _blocks(doc, _wrap(sub))
+        elif tag == "table":
+            _table(doc, child)
+        elif tag == "pre":
+            _para(doc, "NB Body", text=child.text_content())
+        elif tag in BLOCK_TAGS or tag == "blockquote":
+            if "nb-error" in cls:
+                p = _para(doc, "NB Banner", text=_text(child))
+                _border(p)
+            else:
+                _blocks(doc, child)
+        else:  # inline element directly in a block container
+            p = doc.add_paragraph(style=doc.styles["NB Body"])
+            _inline(p, _wrap(child))
+            _strip_leading(p)
+            if not p.text.strip():
+                p._p.getparent().remove(p._p)
+            continue
+        loose(child.tail)
+
+
+def _wrap(el):
+    from lxml import html as lhtml
+
+    holder = lhtml.Element("div")
+    holder.append(_copy(el))
+    return holder
+
+
+def _copy(el):
+    import copy
+
+    c = copy.deepcopy(el)
+    c.tail = None
+    return c
+
+
+def _pt(v):
+    from docx.shared import Pt
+
+    return Pt(v)
+
+
+def _rgb(hexa):
+    from docx.shared import RGBColor
+
+    return RGBColor.from_string(hexa)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tables
+
+
+def html_grid(table_el):
+    """The HTML table as grid placements: list of (row index, col index, rowspan, colspan, cell, in_head)
+    and the grid size. Cells covered by a span are skipped, as a browser lays them out."""
+    rows = []
+    for part in table_el:
+        if not isinstance(part.tag, str):
+            continue
+        if part.tag in ("thead", "tbody", "tfoot"):
+            rows += [(tr, part.tag == "thead") for tr in part if tr.tag == "tr"]
+        elif part.tag == "tr":
+            rows.append((part, False))
+    taken: set[tuple[int, int]] = set()
+    placed = []
+    width = 0
+    for r, (tr, head) in enumerate(rows):
+        c = 0
+        for cell in tr:
+            if cell.tag not in ("th", "td"):
+                continue
+            while (r, c) in taken:
+                c += 1
+            rs, cs = int(cell.get("rowspan") or 1), int(cell.get("colspan") or 1)
+            for dr in range(rs):
+                for dc in range(cs):
+                    taken.add((r + dr, c + dc))
+            placed.append((r, c, rs, cs, cell, head))
+            c += cs
+            width = max(width, c)
+    height = max((r + rs for r, _, rs, _, _, _ in placed), default=0)
+    return placed, len(rows), max(width, max((c + cs for _, c, _, cs, _, _ in placed), default=0)), height
+
+
+def _column_widths(placed, ncols, cls) -> list[float]:
+    """Column widths in mm: number columns narrow, label columns share the rest (as the print CSS)."""
+    if "nb-blocks" in cls or "nb-flat" in cls:
+        return [TEXT_WIDTH_MM / ncols] * ncols
+    numeric = [False] * ncols
+    group = [False] * ncols
+    for r, c, rs, cs, cell, head in placed:
+        if head:
+            continue
+        if cell.tag == "td" and cs == 1:
+            numeric[c] = True
+        if "row-group" in _classes(cell) and cs == 1:
+            group[c] = True
+    n_num = sum(numeric)
+    if not n_num or n_num == ncols:
+        return [TEXT_WIDTH_MM / ncols] * ncols
+    num_w = min(12.0, 0.62 * TEXT_WIDTH_MM / n_num)
+    grp_w = 11.0
+    n_grp = sum(1 for i in range(ncols) if group[i] and not numeric[i])
+    rest = [i for i in range(ncols) if not numeric[i] and not group[i]]
+    left = TEXT_WIDTH_MM - num_w * n_num - grp_w * n_grp
+    if not rest:
+        rest = [i for i in range(ncols) if not numeric[i]]
+        left += grp_w * n_grp
+        n_grp = 0
+    out = []
+    for i in range(ncols):
+        if numeric[i]:
+            out.append(num_w)
+        elif group[i] and i not in rest:
+            out.append(grp_w)
+        else:
+            out.append(left / len(rest))
+    return out
+
+
+def _table(doc, table_el) -> None:
+    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT as VA
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH as AL
+    from docx.shared import Mm
+
+    placed, nrows, ncols, height = html_grid(table_el)
+    if not placed:
+        return
+    nrows = max(nrows, height)
+    cls = _classes(table_el)
+    table = doc.add_table(rows=nrows, cols=ncols)
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = _column_widths(placed, ncols, cls)
+    tbl = table._tbl
+    grid = tbl.tblGrid
+    for gc, w in zip(grid.findall(_qn("w:gridCol")), widths):
+        gc.set(_qn("w:w"), str(int(Mm(w).twips)))
+    tblpr = tbl.tblPr
+    layout = _el("w:tblLayout", **{"w:type": "fixed"})
+    tblpr.append(layout)
+    cell_mar = _el("w:tblCellMar")
+    for side in ("left", "right"):
+        cell_mar.append(_el(f"w:{side}", **{"w:w": 57, "w:type": "dxa"}))  # 1 mm
+    tblpr.append(cell_mar)
+    head_rows = {r for r, _, _, _, _, head in placed if head}
+    for i, row in enumerate(table.rows):
+        trpr = row._tr.get_or_add_trPr()
+        trpr.append(_el("w:cantSplit"))  # a row is never cut across pages
+        if i in head_rows:
+            trpr.append(_el("w:tblHeader"))  # repeated at the top of every page the table spans
+    # The unmerged grid, read once (python-docx's table.cell() re-reads the whole table every call);
+    # the merges below are disjoint, so each keeps the others' cells valid.
+    cells = table._cells
+    for i, cell in enumerate(cells):
+        cell.width = Mm(widths[i % ncols])
+    for r, c, rs, cs, cell_el, head in placed:
+        cell = cells[r * ncols + c]
+        if rs > 1 or cs > 1:
+            cell = cell.merge(cells[(min(r + rs, nrows) - 1) * ncols + min(c + cs, ncols) - 1])
+        cell.vertical_alignment = VA.CENTER
+        p = cell.paragraphs[0]
+        p.style = doc.styles["NB Table Text"]
+        ccls = _classes(cell_el)
+        bold = True if head or "block-label" in ccls else None
+        _inline(p, cell_el, bold=bold)
+        _strip_leading(p)
+        if "row-label" in ccls and "nb-blocks" not in cls:
+            p.alignment = AL.LEFT
+        elif "corner" in ccls:
+            p.alignment = AL.LEFT
+        if "missing" in ccls:
+            for run in p.runs:
+                run.bold = True
+                run.font.color.rgb = _rgb(RED)
+    # a small gap after the table
+    doc.add_paragraph(style=doc.styles["NB Table Text"]).paragraph_format.space_after = _pt(6)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Entry point
+
+
+def html_to_docx(html: str, *, title: str = "") -> bytes:
+    """The publication HTML page as deterministic .docx bytes."""
+    from lxml import html as lhtml
+
+    root = lhtml.document_fromstring(html)
+    main = root.find(".//main") if root.find(".//main") is not None else root.find(".//body")
+    doc = new_document()
+    body = doc.element.body
+    # the default template's empty first paragraph
+    for p in list(body.iterchildren(_qn("w:p"))):
+        body.remove(p)
+    _blocks(doc, main)
+    cp = doc.core_properties
+    cp.title = title
+    cp.author = cp.last_modified_by = "nianbao"
+    cp.created = cp.modified = FIXED_TIME
+    cp.revision = 1
+    cp.comments = cp.keywords = cp.subject = cp.category = ""
+    buf = io.BytesIO()
+    doc.save(buf)
+    return fixed_zip(buf.getvalue())
+
+
+def fixed_zip(data: bytes) -> bytes:
+    """The same archive with fixed timestamps and permissions (entry order kept)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            new = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
+            new.compress_type = zipfile.ZIP_DEFLATED
+            new.create_system = 3
+            new.external_attr = 0o100644 << 16
+            dst.writestr(new, src.read(info.filename), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return out.getvalue()
