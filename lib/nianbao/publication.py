@@ -63,7 +63,11 @@ def load_publication(project, unit, year: int) -> Publication:
                 raise InputError(f"{where}: 不认识的字段 {key!r}；可用: issuer（发布机关）、date（发布日期，如 2023-01-31）。")
             if key in values:
                 raise InputError(f"{where}: 字段 {key} 重复出现，只能写一次。")
-            values[key] = (node, plain(node) if isinstance(node, yaml.ScalarNode) else node)
+            if key == "date" and isinstance(node, yaml.ScalarNode):  # read as written: 2023-02-30 is named, not a crash
+                raw = node.value.strip()
+                values[key] = (node, None if raw in ("", "~", "null", "Null", "NULL") else raw)
+            else:
+                values[key] = (node, plain(node) if isinstance(node, yaml.ScalarNode) else node)
     issuer = unit.name
     if "issuer" in values:
         node, value = values["issuer"]
