@@ -336,3 +336,28 @@ def test_failing_report_publication_carries_the_banner_and_passing_none(project_
     assert "T3-ROW-TOTAL" not in pub  # the findings themselves are evidence
     evidence = visible(EvidenceHTMLExporter().from_notebook_node(failing)[0])
     assert "T3-ROW-TOTAL" in evidence and "未通过校验" not in evidence
+
+
+def test_papermill_from_the_project_root_finds_the_project(project_dir, tmp_path):
+    """`papermill notebooks/annual_report.ipynb out.ipynb -p unit zhungeer -p year 2022` from the root."""
+    import sys
+
+    papermill = Path(sys.executable).with_name("papermill")
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run([str(papermill), "notebooks/annual_report.ipynb", str(out), "-p", "unit", "zhungeer",
+                           "-p", "year", "2022", "--no-progress-bar"], cwd=project_dir, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    html = "".join("".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "2022年政府信息公开工作年度报告" in html and ">57<" in html
+
+
+def test_notebook_kernelspec_is_the_registered_kernel():
+    """JupyterLab rewrites a notebook whose kernelspec differs from the kernel it starts (marks it modified)."""
+    from conftest import REPO
+
+    nb = json.loads((REPO / "notebooks/annual_report.ipynb").read_text(encoding="utf-8"))
+    make = (REPO / "Makefile").read_text(encoding="utf-8")
+    m = re.search(r'ipykernel install --sys-prefix --name (\S+) --display-name "([^"]+)"', make)
+    assert m and nb["metadata"]["kernelspec"] == {"name": m.group(1), "display_name": m.group(2), "language": "python"}

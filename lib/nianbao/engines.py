@@ -84,7 +84,7 @@ class KeptKernel:
         self.km = AsyncKernelManager(kernel_name=self.kernel_name)
         self.units = 0
         self.started = time.monotonic()
-        launch = {"cwd": cwd, "extra_arguments": ["--HistoryManager.hist_file=:memory:"]}
+        launch = {"cwd": cwd, "extra_arguments": ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]}
         if stdout is not None:
             launch["stdout"] = stdout
         if stderr is not None:

@@ -20,6 +20,9 @@ FORMATS = outputs.FORMATS
 FORMAT_EXPORTERS = {name: f.exporter for name, f in FORMATS.items()}
 DEFAULT_FORMATS = outputs.FALLBACK_FORMATS  # a project's own default: params/project.yaml (outputs.default_formats)
 KERNEL_NAME = "python3"
+# The kernel listens on loopback only; its start-up warnings (e.g. "running over TCP without
+# encryption") are not for the people writing reports. Errors still show.
+KERNEL_ARGS = ("--IPKernelApp.log_level=ERROR",)
 
 # Side outputs extracted from the executed notebook and written beside the report:
 # file name → function(notebook node) -> bytes, or None when the notebook has nothing for it.
@@ -86,6 +89,7 @@ def execute(project: Project, unit: str, year: int, output_nb: Path, *, kernel_n
             parameters=parameters_for(project, unit, year),
             kernel_name=kernel_name, engine_name=engine_name, cwd=str(project.notebooks_dir),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            extra_arguments=list(KERNEL_ARGS),
         )
         failure = None
     except PapermillExecutionError as exc:

@@ -7,26 +7,26 @@ import unicodedata
 from .common import add_project, project_of
 
 NAME = "batch"
-HELP = "render every unit's report for a year in parallel worker processes (skips unchanged units)"
+HELP = "并行生成某一年度所有单位的报告（输入未变的单位跳过），并写出看板"
 FULL_TABLE_MAX = 60  # longer batches list only the units that need attention
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="report year, e.g. 2022")
-    parser.add_argument("--units", metavar="A,B,…", help="only these unit ids (default: every unit in params/units.yaml)")
-    parser.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: number of CPUs)")
+    parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="报告年度，如 2022")
+    parser.add_argument("--units", metavar="A,B,…", help="只运行这些单位编号（默认：params/units.yaml 中的全部单位）")
+    parser.add_argument("--jobs", "-j", type=int, metavar="N", help="工作进程数（默认：CPU 核数）")
     parser.add_argument("--formats", default=None,
-                        help="comma-separated output formats: html, pdf, docx (default: params/project.yaml, else html)")
-    parser.add_argument("--force", action="store_true", help="run every selected unit even if nothing changed")
+                        help="输出格式，逗号分隔：html、pdf、docx（默认：params/project.yaml 中的 formats，未设置则为 html）")
+    parser.add_argument("--force", action="store_true", help="输入未变的单位也重新运行")
     parser.add_argument("--retry-failed", action="store_true",
-                        help="run only the units that failed in the last batch for this year")
+                        help="只重试本年度上一次批量运行中失败的单位")
     parser.add_argument("--strict-kernels", action="store_true",
-                        help="a fresh kernel for every unit (slower; the notebook records kernel_mode=fresh)")
+                        help="每个单位使用新内核（较慢；笔记本记录 kernel_mode=fresh）")
     parser.add_argument("--executor", choices=("local", "dask"), default="local",
-                        help="local worker processes (default) or Dask distributed")
+                        help="本机工作进程（默认）或 Dask 分布式")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                        help="with --executor dask: an existing Dask scheduler (default: a LocalCluster on 127.0.0.1)")
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+                        help="配合 --executor dask：已有的 Dask 调度器地址（默认：在 127.0.0.1 上启动 LocalCluster）")
+    parser.add_argument("--quiet", "-q", action="store_true", help="不显示进度")
     add_project(parser)
 
 

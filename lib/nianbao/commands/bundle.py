@@ -5,13 +5,12 @@ from ..bundle import make_bundle
 from .common import add_project, add_unit_year, project_of
 
 NAME = "bundle"
-HELP = ("pack a unit-year's executed notebook, HTML, PDF, validation results, inputs and manifest into "
-        "one zip that `nianbao verify` accepts on any machine")
+HELP = "把一个单位一年的执行笔记本、各格式报告、校验结果、输入文件和 manifest 打包成一个 zip，任何机器上都可用 nianbao verify 核验"
 
 
 def add_arguments(parser) -> None:
     add_unit_year(parser)
-    parser.add_argument("--out", metavar="FILE", help="where to write the zip (default: outputs/bundles/<unit>-<year>.zip)")
+    parser.add_argument("--out", metavar="FILE", help="zip 写到哪里（默认：outputs/bundles/<单位>-<年度>.zip）")
     add_project(parser)
 
 

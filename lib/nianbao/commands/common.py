@@ -8,13 +8,13 @@ from ..project import Project
 
 def add_project(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", metavar="DIR",
-                        help="project folder (holds params/, data/, notebooks/); default: found from the working directory")
+                        help="项目目录（含 params/、data/、notebooks/）；默认从当前目录向上查找")
 
 
 def add_unit_year(parser: argparse.ArgumentParser, unit_required: bool = True) -> None:
     """--unit and --year (with --project, every per-unit command takes these)."""
-    parser.add_argument("--unit", required=unit_required, metavar="ID", help="unit id from params/units.yaml, e.g. zhungeer")
-    parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="report year, e.g. 2022")
+    parser.add_argument("--unit", required=unit_required, metavar="ID", help="params/units.yaml 中的单位编号，如 zhungeer")
+    parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="报告年度，如 2022")
 
 
 def project_of(args) -> Project:

@@ -10,7 +10,7 @@ from ..scaffold import BLANK, figures_yaml
 from .common import add_project, add_unit_year, unit_year_form
 
 NAME = "new"
-HELP = "scaffold data/<year>/<unit>/figures.yaml and narrative.md for a new report year (never overwrites)"
+HELP = "为新的报告年度生成 data/<年度>/<单位>/figures.yaml 和 narrative.md（从不覆盖已有文件）"
 
 
 def add_arguments(parser) -> None:

@@ -9,15 +9,15 @@ from ..validation.evidence import FILENAME as VALIDATION_JSON, read_status
 from .common import add_project, add_unit_year, project_of
 
 NAME = "run"
-HELP = "render one unit's report for a year (executed notebook + HTML/PDF under outputs/)"
+HELP = "生成一个单位一年的报告（执行笔记本，并在 outputs/ 下写出 HTML、PDF、Word 等）"
 
 
 def add_arguments(parser) -> None:
     add_unit_year(parser)
     parser.add_argument("--formats", default=None,
-                        help="comma-separated output formats: html, pdf, docx (default: params/project.yaml, else html)")
+                        help="输出格式，逗号分隔：html、pdf、docx（默认：params/project.yaml 中的 formats，未设置则为 html）")
     parser.add_argument("--allow-invalid", action="store_true",
-                        help="exit 0 even when the figures fail validation (the report shows the failures either way)")
+                        help="数据校验未通过时也以 0 退出（报告总会显示校验问题）")
     add_project(parser)
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 from pathlib import Path
 
 NAME = "synth"
-HELP = "write a project of N synthetic units (合成数据: invented names and figures) for testing batches"
+HELP = "写出一个含 N 个合成单位的项目（合成数据：虚构的名称和数字），用于测试批量运行"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--units", "-n", type=int, required=True, metavar="N", help="number of units (one roll-up county when N >= 3)")
-    parser.add_argument("--year", type=int, required=True, metavar="YEAR", help="report year, e.g. 2022")
-    parser.add_argument("--out", required=True, metavar="DIR", help="project folder to write (params/, data/, notebooks/)")
+    parser.add_argument("--units", "-n", type=int, required=True, metavar="N", help="单位数（N >= 3 时含一个汇总的县）")
+    parser.add_argument("--year", type=int, required=True, metavar="YEAR", help="报告年度，如 2022")
+    parser.add_argument("--out", required=True, metavar="DIR", help="要写出的项目目录（params/、data/、notebooks/）")
     parser.add_argument("--errors", type=int, default=0, metavar="K",
-                        help="inject K defects that make units fail (\"/\" in a cell, a bad narrative heading)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same project)")
+                        help="注入 K 处会使单位失败的缺陷（单元格中的“/”、错误的章节标题）")
+    parser.add_argument("--seed", type=int, default=0, help="随机种子（种子相同，项目相同）")
     parser.add_argument("--notebook", metavar="PATH",
-                        help="report notebook to copy (default: the current project's notebooks/annual_report.ipynb)")
+                        help="要复制的报告笔记本（默认：当前项目的 notebooks/annual_report.ipynb）")
 
 
 def main(args) -> int:

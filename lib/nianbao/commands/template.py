@@ -7,7 +7,7 @@ from ..scaffold import figures_yaml
 from .common import add_project, add_unit_year, unit_year_form
 
 NAME = "template"
-HELP = "print a blank figures.yaml for a unit and year, to fill in (writes nothing)"
+HELP = "输出某单位某年度的空白 figures.yaml 供填写（不写任何文件）"
 
 
 def add_arguments(parser) -> None:

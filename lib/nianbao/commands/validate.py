@@ -16,14 +16,14 @@ from ..findings import SEVERITY_LABELS
 from .common import add_project, project_of
 
 NAME = "validate"
-HELP = "check figures against the form's consistency rules (no rendering); exit 4 on errors"
+HELP = "按报告格式的勾稽规则校验数据（不生成报告）；有错误时以 4 退出"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--unit", metavar="ID", help="unit id from params/units.yaml (default: every unit with data)")
-    parser.add_argument("--year", type=int, metavar="YEAR", help="report year, e.g. 2022")
-    parser.add_argument("--all", action="store_true", help="every year under data/ (with --unit: every year of that unit)")
-    parser.add_argument("--json", metavar="FILE", help="also write the full results (a JSON list) to FILE, or - for stdout")
+    parser.add_argument("--unit", metavar="ID", help="params/units.yaml 中的单位编号（默认：所有有数据的单位）")
+    parser.add_argument("--year", type=int, metavar="YEAR", help="报告年度，如 2022")
+    parser.add_argument("--all", action="store_true", help="data/ 下的所有年度（与 --unit 同用：该单位的所有年度）")
+    parser.add_argument("--json", metavar="FILE", help="另把完整结果（JSON 列表）写入 FILE；- 表示标准输出")
     add_project(parser)
 
 

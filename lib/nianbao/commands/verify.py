@@ -7,20 +7,18 @@ from ..errors import VerificationFailed
 from ..verify import verify
 
 NAME = "verify"
-HELP = ("check a report (outputs folder, report.ipynb, bundle zip or folder) against its manifest and "
-        "recorded inputs; --rerun also re-executes it and compares (exit 0 verified, 7 failed)")
+HELP = ("按 manifest 和记录的输入核验报告（输出目录、report.ipynb、证据包 zip 或其解压目录）；"
+        "--rerun 另在全新内核中重新运行并比较（核验通过退出 0，未通过退出 7）")
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("target", metavar="TARGET",
-                        help="outputs/<year>/<unit>, its report.ipynb, a bundle .zip or its unzipped folder, "
-                             "or outputs/<year> (year manifest)")
+                        help="outputs/<年度>/<单位>、其中的 report.ipynb、证据包 .zip 或其解压目录，"
+                             "或 outputs/<年度>（年度 manifest）")
     parser.add_argument("--rerun", action="store_true",
-                        help="re-execute the report in a fresh kernel from the recorded inputs and compare "
-                             "(volatile fields such as run times are ignored)")
+                        help="用记录的输入在全新内核中重新运行报告并比较（忽略运行时间等易变字段）")
     parser.add_argument("--project", metavar="DIR",
-                        help="project folder whose inputs to check (default: the bundle's inputs/, or found "
-                             "from TARGET)")
+                        help="核对哪个项目目录中的输入（默认：证据包的 inputs/，或从 TARGET 向上查找）")
 
 
 def main(args) -> int:
