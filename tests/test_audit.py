@@ -143,6 +143,7 @@ def test_provenance_in_metadata(made):
     assert rec["parameters"] == {"unit": UNIT, "year": YEAR, "project_dir": ".."}
     assert rec["parameters"] == nb["metadata"]["papermill"]["parameters"]
     expected = {"figures": "data/2022/zhungeer/figures.yaml", "narrative": "data/2022/zhungeer/narrative.md",
+                "publication": "data/2022/zhungeer/publication.yaml",
                 "units": "params/units.yaml", "notebook": "notebooks/annual_report.ipynb"}
     assert {r: x["path"] for r, x in rec["inputs"].items()} == expected
     for x in rec["inputs"].values():
@@ -160,8 +161,9 @@ def test_provenance_in_metadata(made):
 
 def test_provenance_appendix_visible(made):
     root, _ = made
-    html = (root / OUT / "report.html").read_text(encoding="utf-8")
+    html = (root / OUT / "evidence.html").read_text(encoding="utf-8")  # the evidence, not the publication
     assert "附：报告来源记录" in html
+    assert "附：报告来源记录" not in (root / OUT / "report.html").read_text(encoding="utf-8")
     section = html[html.index('id="provenance"'):]
     fig_sha = hashlib.sha256((root / "data/2022/zhungeer/figures.yaml").read_bytes()).hexdigest()
     for text in ("data/2022/zhungeer/figures.yaml", fig_sha, "notebooks/annual_report.ipynb", "params/units.yaml",
@@ -428,11 +430,11 @@ def test_rerun_comparison_reports_but_ignores_another_environment(made, tmp_path
     old = nb["metadata"]["nianbao"]["provenance"]["packages"]["pandas"]
     text = json.dumps(nb, ensure_ascii=False).replace(f'"pandas": "{old}"', '"pandas": "99.0"')
     (b / "report.ipynb").write_text(text, encoding="utf-8")
-    html = (b / "report.html").read_text(encoding="utf-8")
+    html = (b / "evidence.html").read_text(encoding="utf-8")
     env = html[html.index(provenance.ENV_START):html.index(provenance.ENV_END)]
-    (b / "report.html").write_text(html.replace(env, env.replace(old, "99.0")), encoding="utf-8")
+    (b / "evidence.html").write_text(html.replace(env, env.replace(old, "99.0")), encoding="utf-8")
     v = Verdict("t")
-    compare_outputs(a, b, ["report.ipynb", "report.html"], v)
+    compare_outputs(a, b, ["report.ipynb", "report.html", "evidence.html"], v)
     assert v.passed, [str(f) for f in v.findings]
     notes = [str(f) for f in v.findings if f.status == "note"]
     assert any("packages.pandas" in n and "99.0" in n for n in notes)
@@ -494,6 +496,8 @@ def test_interrupted_move_never_leaves_a_manifest_for_a_mixed_set(made, copy, mo
     calls = []
 
     def flaky_replace(src, dst):
+        if Path(dst).parent != out_dir:  # an old PDF moved aside to outputs/stale first: not a rename into place
+            return real_replace(src, dst)
         calls.append(Path(dst).name)
         if len(calls) == 2:  # the notebook moved in, the crash comes before the HTML
             raise OSError("disk gone")
@@ -594,7 +598,8 @@ def test_bundle_is_deterministic_and_complete(copy, tmp_path):
     outputs = json.loads((copy / OUT / "manifest.json").read_bytes())["outputs"]
     expected = {top + n for n in outputs} | {top + "manifest.json", top + "README.txt"} | {
         top + "inputs/" + p for p in ("params/units.yaml", "notebooks/annual_report.ipynb",
-                                      "data/2022/zhungeer/figures.yaml", "data/2022/zhungeer/narrative.md")}
+                                      "data/2022/zhungeer/figures.yaml", "data/2022/zhungeer/narrative.md",
+                                      "data/2022/zhungeer/publication.yaml")}
     assert set(names) == expected
 
 

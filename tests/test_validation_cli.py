@@ -173,8 +173,9 @@ def test_run_renders_a_failing_report_with_banner_and_failure_table(project_dir,
     banner = html.index('class="nb-v-banner"')
     assert html.index('class="nb-title"') < banner < html.index('id="section-overview"')
     assert re.search(r"<strong>数据校验未通过</strong>：发现 2 个错误、0 个警告", html)
+    assert "未通过校验 · 本报告不得发布" in html and "<table class=\"nb-table nb-v-table nb-v-findings\"" not in html  # evidence
     parser = _Cells("nb-v-findings")
-    parser.feed(html)
+    parser.feed((out / "evidence.html").read_text(encoding="utf-8"))
     head, *rows = parser.rows
     assert head == ["序号", "级别", "规则", "表", "行", "列", "应为", "实际", "差额", "说明"]
     assert [r[:9] for r in rows] == [

@@ -98,10 +98,10 @@ def load_publication(project, unit, year: int) -> Publication:
 def signature_html(pub: Publication) -> str:
     from html import escape
 
-    pending = ' class="nb-pending"' if pub.date is None else ""
+    date_class = "nb-date nb-pending" if pub.date is None else "nb-date"
     return ('<div class="nb-signature">'
             f'<p class="nb-issuer">{escape(pub.issuer)}</p>'
-            f'<p class="nb-date"{pending}>{escape(pub.date_text)}</p></div>')
+            f'<p class="{date_class}">{escape(pub.date_text)}</p></div>')
 
 
 def check(ctx) -> list:

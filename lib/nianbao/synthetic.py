@@ -206,6 +206,8 @@ def generate(out: str | Path, n: int, year: int, *, seed: int = 0, errors: int =
         d.mkdir(parents=True, exist_ok=True)
         (d / "figures.yaml").write_text(fig, encoding="utf-8")
         (d / "narrative.md").write_text(nar, encoding="utf-8")
+        # 落款 (nianbao.publication): the issuing body is the unit's name; a fixed, declared date
+        (d / "publication.yaml").write_text(f"date: {year + 1}-01-31\n", encoding="utf-8")
     meta = {"generator": "nianbao synth", "mark": MARK, "seed": seed, "year": year, "units": len(units),
             "rollup": [u.id for u in units if u.rollup], "errors": injected}
     (root / "synthetic.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -258,8 +258,23 @@ def _strip_leading(paragraph) -> None:
         runs[-1].text = runs[-1].text.rstrip()
 
 
+def _style_id(name: str) -> str:
+    return name.replace(" ", "")  # python-docx names a new style's id after its name, without spaces
+
+
+def _set_style(paragraph, name: str) -> None:
+    """Set a paragraph's style by id (python-docx's style lookup by name scans every style per call)."""
+    paragraph._p.get_or_add_pPr().get_or_add_pStyle().val = _style_id(name)
+
+
+def _add(doc, name: str):
+    p = doc.add_paragraph()
+    _set_style(p, name)
+    return p
+
+
 def _para(doc, style, el=None, text=None, **kw):
-    p = doc.add_paragraph(style=doc.styles[style])
+    p = _add(doc, style)
     if el is not None:
         _inline(p, el, **kw)
     if text is not None:
@@ -329,7 +344,7 @@ def _blocks(doc, el) -> None:
                     r.font.color.rgb = _rgb("555555")
         elif tag in ("ul", "ol"):
             for n, li in enumerate((c for c in child if c.tag == "li"), start=1):
-                p = doc.add_paragraph(style=doc.styles["NB Body"])
+                p = _add(doc, "NB Body")
                 p.add_run(f"{n}. " if tag == "ol" else "· ")
                 _inline(p, li, skip_blocks=True)
                 _strip_leading(p)
@@ -347,7 +362,7 @@ def _blocks(doc, el) -> None:
             else:
                 _blocks(doc, child)
         else:  # inline element directly in a block container
-            p = doc.add_paragraph(style=doc.styles["NB Body"])
+            p = _add(doc, "NB Body")
             _inline(p, _wrap(child))
             _strip_leading(p)
             if not p.text.strip():
@@ -500,7 +515,7 @@ def _table(doc, table_el) -> None:
             cell = cell.merge(cells[(min(r + rs, nrows) - 1) * ncols + min(c + cs, ncols) - 1])
         cell.vertical_alignment = VA.CENTER
         p = cell.paragraphs[0]
-        p.style = doc.styles["NB Table Text"]
+        _set_style(p, "NB Table Text")
         ccls = _classes(cell_el)
         bold = True if head or "block-label" in ccls else None
         _inline(p, cell_el, bold=bold)
@@ -514,7 +529,7 @@ def _table(doc, table_el) -> None:
                 run.bold = True
                 run.font.color.rgb = _rgb(RED)
     # a small gap after the table
-    doc.add_paragraph(style=doc.styles["NB Table Text"]).paragraph_format.space_after = _pt(6)
+    _add(doc, "NB Table Text").paragraph_format.space_after = _pt(6)
 
 
 # ---------------------------------------------------------------------------------------------------
