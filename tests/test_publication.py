@@ -214,7 +214,7 @@ def test_libreoffice_prints_every_figure_in_its_row(published, tmp_path):
     assert ISSUER + DATE in text and "第1页共" in text
 
 
-def test_one_consistent_set_of_files_after_an_html_only_run(published, capsys):
+def test_one_consistent_set_of_files_after_an_html_only_run(published, capfd):
     """The done-when scenario: HTML+PDF(+Word) run, a figure changed, an HTML-only run → no file with
     the old figure beside the new HTML, and verify passes only on a consistent folder."""
     root, out = published
@@ -223,9 +223,10 @@ def test_one_consistent_set_of_files_after_an_html_only_run(published, capsys):
     fig.write_text(fig.read_text(encoding="utf-8").replace("licensing: {decisions: 78395}",
                                                            "licensing: {decisions: 78396}"), encoding="utf-8")
     assert main(["verify", str(out)]) == 7  # the inputs changed: the old set no longer verifies
-    capsys.readouterr()
+    capfd.readouterr()
     assert main(["run", "--unit", "zhungeer", "--year", "2022", "--project", str(root)]) == 0
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
+    assert "without encryption" not in err and "WARNING" not in err  # the kernel's start-up noise is not shown
     stale = root / "outputs/stale/2022/zhungeer"
     assert "旧的 report.pdf" in err and "outputs/stale/2022/zhungeer/report.pdf" in err
     assert sorted(p.name for p in out.iterdir()) == ["evidence.html", "manifest.json", "report.html",
@@ -235,11 +236,11 @@ def test_one_consistent_set_of_files_after_an_html_only_run(published, capsys):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert ">78396<" in html and "78395" not in html
     assert main(["verify", str(out)]) == 0
-    capsys.readouterr()
+    capfd.readouterr()
     # an old file put back beside the new ones: verification fails and names it
     shutil.copy(stale / "report.pdf", out / "report.pdf")
     assert main(["verify", str(out)]) == 7
-    assert "report.pdf 不在 manifest 中" in capsys.readouterr().out
+    assert "report.pdf 不在 manifest 中" in capfd.readouterr().out
     (out / "report.pdf").unlink()
     shutil.copy(stale / "report.pdf", out / "旧报告.pdf")
     assert main(["verify", str(out)]) == 7
@@ -361,3 +362,43 @@ def test_notebook_kernelspec_is_the_registered_kernel():
     make = (REPO / "Makefile").read_text(encoding="utf-8")
     m = re.search(r'ipykernel install --sys-prefix --name (\S+) --display-name "([^"]+)"', make)
     assert m and nb["metadata"]["kernelspec"] == {"name": m.group(1), "display_name": m.group(2), "language": "python"}
+
+
+# --- the users' language, and a closed pipe ----------------------------------------------------------
+
+def test_help_and_usage_errors_are_in_chinese(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：nianbao") and "显示本帮助并退出" in out and "命令" in out
+    assert "show this help" not in out and "usage:" not in out
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--unit", "zhungeer"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "nianbao run：用法错误：缺少必需的参数：--year" in err and "用 nianbao run --help 查看说明" in err
+    with pytest.raises(SystemExit):
+        main(["batch", "--year", "2022", "--executor", "ray"])
+    assert "无效的选项 'ray'（可选：'local', 'dask'）" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "输出格式，逗号分隔" in out and "报告年度，如 2022" in out
+
+
+@pytest.mark.parametrize("args", [["--help"], ["template", "--unit", "zhungeer", "--year", "2022"],
+                                  ["run", "--help"]])
+def test_a_closed_pipe_ends_quietly(project_dir, args):
+    import sys
+
+    nianbao = Path(sys.executable).with_name("nianbao")
+    cmd = " ".join([str(nianbao), *args]) + f" --project {project_dir}" * (args[0] == "template")
+    proc = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd} | head -1"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stderr == "" and proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 1
+    # the worst case of `| head`: the reader is gone before the command writes its first byte
+    proc = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd} | true"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stderr == "" and proc.returncode == 0, proc.stderr

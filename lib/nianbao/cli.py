@@ -69,8 +69,12 @@ def _quiet_broken_pipe() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit:  # --help, --version or a usage error (exit 2): flush here, where a closed pipe is caught
+            sys.stdout.flush()
+            raise
         code = int(args._main(args) or 0)
         sys.stdout.flush()
         return code

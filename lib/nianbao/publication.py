@@ -95,6 +95,13 @@ def load_publication(project, unit, year: int) -> Publication:
     return Publication(issuer=issuer, date=date, path=display)
 
 
+def publication_yaml(issuer: str, year: int) -> str:
+    """A new unit-year's publication.yaml: the issuing body filled in, the date left to fill."""
+    return (f"# {year}年年度报告的落款（见 data/README.md）。\n"
+            f"issuer: {issuer}   # 发布机关\n"
+            f"date:              # 发布日期，如 {year + 1}-01-31；留空则报告显示“{DATE_PENDING}”，校验给出警告\n")
+
+
 def signature_html(pub: Publication) -> str:
     from html import escape
 

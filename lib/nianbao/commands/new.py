@@ -6,6 +6,7 @@ from ..errors import InputError
 from ..figures import load_figures
 from ..formpack import comparable
 from ..narrative import default_template
+from ..publication import load_publication, publication_file, publication_yaml
 from ..scaffold import BLANK, figures_yaml
 from .common import add_project, add_unit_year, unit_year_form
 
@@ -48,8 +49,14 @@ def main(args) -> int:
         narrative = default_template(form).read_text(encoding="utf-8")
         todo.append(f"{project.rel(nar_path)} 是默认模板：请补写{form.section('overview').title}的各个方面，并填写第五部分“【待填写…】”处。")
     blanks = sum(v in (BLANK, None) for t in values.values() for v in t.values())
+    pub_path = publication_file(project, unit.id, year)
+    if not pub_path.exists():  # the 落款: last year's issuing body (or the unit's name), the date to fill
+        issuer = load_publication(project, unit, year - 1).issuer
+        todo.append(f"{project.rel(pub_path)}: 发布前填写落款的发布日期 date（发布机关已填为“{issuer}”，请核对）。")
     atomic.write_text(fig_path, text)
     atomic.write_text(nar_path, narrative)
+    if not pub_path.exists():
+        atomic.write_text(pub_path, publication_yaml(issuer, year))
     print(f"已生成 {project.rel(fig_path)} 和 {project.rel(nar_path)}（{unit.name} {year} 年）。需要填写：")
     print(f"  - {project.rel(fig_path)}: {blanks} 个表格数字和 {facts.count(BLANK)} 个叙述数字（标为 ~ 的位置）；")
     for item in todo:
