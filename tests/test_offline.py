@@ -36,7 +36,7 @@ EXPORT = textwrap.dedent("""
     nb.metadata["nianbao"] = {"title": "离线导出测试"}
     pdf, _ = ReportPDFExporter().from_notebook_node(nb)
     import time
-    time.sleep(2)  # give background services the time to try the network after the print
+    time.sleep(1)  # give background services the time to try the network after the print
     open(sys.argv[1], "wb").write(pdf)
 """)
 

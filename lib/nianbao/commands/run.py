@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import ValidationFailed
+from ..outputs import FORMATS
 from ..runner import run_report
 from ..validation.evidence import FILENAME as VALIDATION_JSON, read_status
 from .common import add_project, add_unit_year, project_of
@@ -24,8 +25,12 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     project = project_of(args)
     result = run_report(project, args.unit, args.year, args.formats.split(",") if args.formats is not None else None)
+    labels = {name: f.label for name, f in FORMATS.items()} | {
+        "ipynb": "执行笔记本", "validation.json": "校验结果", "manifest": "清单"}
+    print(f"已生成 {project.units().get(result.unit).name}（{result.unit}）{result.year} 年的报告：")
     for kind, path in result.files.items():
-        print(f"{kind:6} {project.rel(path)}")
+        print(f"  {labels.get(kind, kind)}：{project.rel(path)}")
+    sys.stdout.flush()
     for name, path in result.stale.items():
         print(f"旧的 {name} 不是本次生成的，与新报告不符，已移到 {project.rel(path)}", file=sys.stderr)
     check_validation(result, allow_invalid=getattr(args, "allow_invalid", False))
