@@ -452,7 +452,7 @@ def _column_widths(placed, ncols, cls) -> list[float]:
     if not n_num or n_num == ncols:
         return [TEXT_WIDTH_MM / ncols] * ncols
     num_w = min(12.0, 0.62 * TEXT_WIDTH_MM / n_num)
-    grp_w = 11.0
+    grp_w = 13.5  # fits “（三）” on one line at 五号
     n_grp = sum(1 for i in range(ncols) if group[i] and not numeric[i])
     rest = [i for i in range(ncols) if not numeric[i] and not group[i]]
     left = TEXT_WIDTH_MM - num_w * n_num - grp_w * n_grp
