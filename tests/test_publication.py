@@ -415,3 +415,11 @@ def test_a_closed_pipe_ends_quietly(project_dir, args):
     proc = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd} | true"], capture_output=True, text=True,
                           timeout=60)
     assert proc.stderr == "" and proc.returncode == 0, proc.stderr
+
+
+def test_malformed_publication_file_stops_before_any_kernel(project_dir, capsys):
+    (project_dir / "data/2022/zhungeer/publication.yaml").write_text("date: 2023-13-01\n", encoding="utf-8")
+    assert main(["run", "--unit", "zhungeer", "--year", "2022", "--project", str(project_dir)]) == 3
+    err = capsys.readouterr().err
+    assert "data/2022/zhungeer/publication.yaml:1: date 应写成 YYYY-MM-DD" in err
+    assert not (project_dir / "outputs/2022").exists()  # nothing written

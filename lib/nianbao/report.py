@@ -34,6 +34,7 @@ class Report:
     rendered: RenderedNarrative  # placeholders replaced, defaults filled in
     prior_year: PriorYear = PriorYear()  # the same unit's year before (figures, or why there are none)
     registry: UnitRegistry | None = None
+    publication: object | None = None  # nianbao.publication.Publication: the 落款 (issuing body, date)
 
     @property
     def prior(self) -> Figures | None:
@@ -74,7 +75,7 @@ class Report:
         """The 落款: issuing body and publication date, as declared in publication.yaml (never the clock)."""
         from .publication import load_publication, signature_html
 
-        pub = load_publication(self.project, self.unit, self.year)
+        pub = self.publication or load_publication(self.project, self.unit, self.year)
         return HTMLBlock(signature_html(pub), f"{pub.issuer}\n{pub.date_text}")
 
     # Integration points filled by their own modules (validation, provenance). Each returns an
@@ -124,5 +125,9 @@ def load_report(project: Project, unit: str, year: int, *, strict: bool = True, 
     narrative = load_narrative(nar_path, figures.form, display=project.rel(nar_path))
     prior = load_prior(project, unit, int(year), figures.form, rollup=unit_obj.rollup, registry=registry)
     rendered = render_narrative(narrative, figures, unit_obj.name, prior.figures)
+    from .publication import load_publication  # the 落款: a malformed publication.yaml stops here, before any kernel
+
+    publication = load_publication(project, unit_obj, int(year))
     return Report(project=project, unit=unit_obj, year=int(year), form=figures.form, figures=figures,
-                  narrative=narrative, rendered=rendered, prior_year=prior, registry=registry)
+                  narrative=narrative, rendered=rendered, prior_year=prior, registry=registry,
+                  publication=publication)
