@@ -111,7 +111,7 @@ def test_pdf_export_sends_nothing_beyond_loopback(tmp_path):
                                capture_output=True, text=True).stdout
         assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]
         proc = subprocess.run(
-            ["ip", "netns", "exec", ns, "strace", "-f", "-qq", "-yy", "-e", "trace=connect,sendto,sendmsg,sendmmsg",
+            ["ip", "netns", "exec", ns, "strace", "-f", "--seccomp-bpf", "-qq", "-yy", "-e", "trace=connect,sendto,sendmsg,sendmmsg",
              "-o", str(trace), sys.executable, str(script), str(pdf)],
             capture_output=True, text=True, timeout=180)
     finally:
