@@ -8,7 +8,7 @@ import sys
 
 from . import __version__
 from .commands import commands
-from .errors import NianbaoError
+from .errors import NianbaoError, WriteError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     except NianbaoError as exc:
         print(f"nianbao {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a write that no module wrapped: still a clear message and exit 6, no traceback
+        err = WriteError.of(exc.filename or "", exc)
+        print(f"nianbao {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print("nianbao: interrupted; outputs already in place were left as they were.", file=sys.stderr)
         return 130
