@@ -288,7 +288,8 @@ def test_hostile_values_in_figures_exit_3(project_dir, capsys, value, message):
     ("parent: null", "parent: !!bool maybe", "params/units.yaml:17: 值 'maybe' 不能按标签 bool 读取（KeyError）"),
 ])
 def test_yaml_tags_in_the_registry_exit_3(project_dir, capsys, old, new, message):
-    edit(project_dir, UNITS, old, new)
+    block = "name: 准格尔旗人民政府\n    level: county\n    parent: null"
+    edit(project_dir, UNITS, block, block.replace(old, new))
     code, _, err = cli(capsys, "validate", "--year", "2022", "--project", str(project_dir))
     assert code == 3 and message in err, err
 
