@@ -672,3 +672,175 @@ def test_exit_code_documented():
     import nianbao.cli
 
     assert VerificationFailed.exit_code == 7 and "7 verification failed" in nianbao.cli.__doc__
+
+
+# ------------------------------------------------------------------------------------------------
+# Signed evidence (issue #14): bundle --sign, verify --key, the bundle's sha256, extraction limits,
+# verify --rerun and the kit that re-ran. Helpers and key fixtures: tests/test_signing.py.
+
+
+@pytest.fixture(scope="module")
+def sign_keys(tmp_path_factory):
+    from nianbao import signing
+
+    base = tmp_path_factory.mktemp("keys")
+    return signing.keygen(base / "office", "信息公开办"), signing.keygen(base / "other", "someone else")
+
+
+@pytest.fixture(scope="module")
+def signed(made, sign_keys, tmp_path_factory):
+    """A signed bundle of the shared run, and what `nianbao bundle` printed."""
+    import io
+    from contextlib import redirect_stdout
+
+    (private, _, _), _ = sign_keys
+    out = tmp_path_factory.mktemp("bundle") / "zhungeer-2022.zip"
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        assert main(["bundle", "--unit", UNIT, "--year", str(YEAR), "--project", str(made[0]), "--out", str(out),
+                     "--sign", str(private)]) == 0
+    return out, buf.getvalue()
+
+
+def test_bundle_prints_its_sha256_and_signer(signed, sign_keys):
+    from nianbao import signing
+
+    path, printed = signed
+    (_, public, fp), _ = sign_keys
+    assert f"sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}  zhungeer-2022.zip\n" in printed
+    assert f"signed {fp}\n" in printed
+    with zipfile.ZipFile(path) as zf:
+        sig = zf.read("zhungeer-2022/manifest.json.sig")
+        man = zf.read("zhungeer-2022/manifest.json")
+    assert sig.startswith(b"-----BEGIN SSH SIGNATURE-----\n")
+    assert signing.check(man, sig, signing.load_public_key(public)).fingerprint == fp
+
+
+def test_signed_bundle_verifies_with_the_right_key_in_another_folder(signed, sign_keys, tmp_path, capsys):
+    path, _ = signed
+    (_, public, fp), _ = sign_keys
+    elsewhere = tmp_path / "another" / "place"
+    elsewhere.mkdir(parents=True)
+    moved = shutil.copy(path, elsewhere / "evidence.zip")
+    code, out = run_cli(capsys, "verify", moved, "--key", public)
+    assert code == 0, out
+    assert f"[通过 ok] manifest.json 的签名有效，签名者公钥 {fp}" in out
+    assert "核验通过：输出文件未被改动，输入文件与记录一致，签名有效（未核对：重新运行）" in out
+    with zipfile.ZipFile(moved) as zf:
+        zf.extractall(elsewhere / "unzipped")
+    code, out = run_cli(capsys, "verify", elsewhere / "unzipped" / "zhungeer-2022", "--key", public)
+    assert code == 0 and "签名有效" in out
+
+
+def test_signed_bundle_fails_with_a_wrong_key(signed, sign_keys, capsys):
+    path, _ = signed
+    (_, _, fp), (_, other_public, other_fp) = sign_keys
+    code, out = run_cli(capsys, "verify", path, "--key", other_public)
+    assert code == 7
+    assert f"[失败 FAIL] 签名无效：签名者的密钥（{fp}）不是给出的公钥（{other_fp}）" in out
+
+
+def test_signed_bundle_fails_with_a_changed_file(signed, sign_keys, tmp_path, capsys):
+    from test_signing import _rezip
+
+    path, _ = signed
+    (_, public, _), _ = sign_keys
+    forged = _rezip(path, tmp_path / "forged.zip", lambda n, d: d.replace("3197.1919".encode(), b"3197.1920")
+                    if n.endswith("report.html") else d)
+    code, out = run_cli(capsys, "verify", forged, "--key", public)
+    assert code == 7
+    assert "[通过 ok] manifest.json 的签名有效" in out  # the manifest is genuine …
+    assert "[失败 FAIL] 输出文件 report.html 已被改动" in out  # … and says the file is not
+
+
+def test_signed_bundle_fails_with_a_changed_manifest(signed, sign_keys, tmp_path, capsys):
+    from test_signing import _rezip
+
+    path, _ = signed
+    (_, public, _), _ = sign_keys
+    changed = {}
+
+    def change(name, data):
+        if name.endswith("report.html"):
+            changed["html"] = data.replace("3197.1919".encode(), b"3197.1920")
+            return changed["html"]
+        return data
+
+    def fix_manifest(name, data):  # the forger updates the manifest to match the changed file
+        if name.endswith("/manifest.json"):
+            man = json.loads(data)
+            man["outputs"]["report.html"] = {"sha256": hashlib.sha256(changed["html"]).hexdigest(),
+                                             "size": len(changed["html"])}
+            return mf.dumps(man)
+        return data
+
+    forged = _rezip(_rezip(path, tmp_path / "step1.zip", change), tmp_path / "forged.zip", fix_manifest)
+    code, out = run_cli(capsys, "verify", forged)  # without a key the forgery passes the hash checks …
+    assert code == 0 and "带有签名 manifest.json.sig，但未核对：用 --key 指定签名者的公钥" in out
+    code, out = run_cli(capsys, "verify", forged, "--key", public)  # … but not the signature
+    assert code == 7
+    assert "[失败 FAIL] 签名无效：签名与 manifest.json 不符：manifest 在签名后被改动，或签名被改动" in out
+
+
+def test_unsigned_evidence_fails_when_a_key_is_required(made, sign_keys, capsys):
+    (_, public, _), _ = sign_keys
+    code, out = run_cli(capsys, "verify", made[0] / OUT, "--key", public)
+    assert code == 7 and "没有签名 manifest.json.sig：此证据未签名" in out
+
+
+def test_a_bundle_with_an_extra_gigabyte_is_refused_without_extracting(signed, tmp_path, capsys):
+    from test_signing import _add_raw_entry
+
+    path, _ = signed
+    bomb = Path(shutil.copy(path, tmp_path / "bomb.zip"))
+    _add_raw_entry(bomb, "zhungeer-2022/zeros.bin", 1 << 30)
+    with zipfile.ZipFile(bomb) as zf:  # a valid archive: any unzip tool would write the gigabyte
+        assert zf.getinfo("zhungeer-2022/zeros.bin").file_size == 1 << 30
+    start = time.monotonic()
+    code, out = run_cli(capsys, "verify", bomb)
+    assert code == 3
+    assert "'zhungeer-2022/zeros.bin' 1073741824 字节），超过证据包上限 268435456 字节，未解压" in out
+    assert time.monotonic() - start < 5  # refused from the archive's directory: nothing was inflated
+
+
+def test_rerun_by_another_kit_fails_unless_allowed(made, tmp_path, monkeypatch):
+    """A forged kit commit in the notebook: verify --rerun now compares the recorded kit with the one
+    that re-ran (the re-run itself is stood in for by a copy of the shared run's outputs)."""
+    from test_signing import _forge_commit
+
+    from nianbao.verify import Subject, Verdict, read_notebook, rerun
+
+    root = made[0]
+
+    def fake_run(project, unit, year, formats, **kw):
+        shutil.copytree(root / OUT, project.output_dir(unit, int(year)), dirs_exist_ok=True)
+
+    monkeypatch.setattr(runner, "run_report", fake_run)
+    folder = tmp_path / "claimed"
+    shutil.copytree(root / OUT, folder)
+    _forge_commit(folder)
+    recorded = provenance.of_notebook(read_notebook(folder / "report.ipynb"))["inputs"]
+    man = mf.load(folder / "manifest.json")
+    man["outputs"].pop("report.pdf", None)  # the kit comparison is under test: spare the PDF text comparison
+    subject = Subject(label="t", folder=folder, manifest=man, notebook=folder / "report.ipynb", project=Project(root))
+    v = Verdict("t")
+    rerun(subject, recorded, UNIT, YEAR, v)
+    fails = [f.zh for f in v.failures]
+    assert fails[0].startswith("重新运行所用的 nianbao 与报告记录的不同，结果不能证明报告出自所记录的版本："
+                               f"kit.git_commit: '{'deadbeef' * 5}' → ")
+    assert fails[0].endswith("。请用记录的版本重新运行；确知版本不同仍要比较时加 --allow-kit-change")
+    v = Verdict("t")
+    rerun(subject, recorded, UNIT, YEAR, v, allow_kit_change=True)
+    assert not any("nianbao 与报告记录的不同" in f.zh for f in v.failures)
+    assert any(f.status == "note" and "已按 --allow-kit-change 接受" in f.zh for f in v.findings)
+
+
+def test_the_shared_run_left_no_kernel_folder_and_no_lock_holder(made):
+    """The kernels of the shared run wrote their connection files into a folder of this process, removed
+    when each run ended; the report's lock file is beside the folder, not in it (issue #14)."""
+    import tempfile
+
+    root, _ = made
+    assert not list(Path(tempfile.gettempdir()).glob(f"nianbao-kernels-{os.getpid()}-*"))
+    assert (root / "outputs/2022/.zhungeer.lock").is_file()
+    assert not any(p.name.startswith(".") for p in (root / OUT).iterdir())

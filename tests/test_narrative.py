@@ -115,7 +115,8 @@ def test_sandbox_escape_attempts_fail(project_dir, attempt):
         rendered_overview(project_dir, attempt)
     msg = str(exc.value)
     assert msg.startswith("data/2022/zhungeer/narrative.md:3: ")
-    assert any(w in msg for w in ("不允许的占位符", "不支持", "未知的占位符", "无法计算", "占位符写法有误", "below 10^16")), msg
+    assert any(w in msg for w in ("不允许的占位符", "不支持", "未知的占位符", "无法计算", "占位符写法有误", "below 10^16",
+                                 "超出叙述计算的限制")), msg
     assert not (project_dir / "data/2022/zhungeer/pwned.txt").exists()
 
 

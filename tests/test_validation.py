@@ -279,10 +279,13 @@ def test_in_force_continuity_is_a_warning(tmp_path, seed_figures_text):
     assert (result.status, result.status_code) == ("警告", "warning") and result.passed
 
 
-def test_unreadable_prior_year_is_a_warning(tmp_path, seed_figures_text):
+def test_unreadable_prior_year_is_an_error(tmp_path, seed_figures_text):
+    # an unreadable prior year must not let the carry-over rule pass unchecked (issue #14)
     ctx = make_ctx(tmp_path, seed_figures_text, prior_error="data/2021/zhungeer/figures.yaml:3: YAML 格式错误")
     result = validate(ctx)
-    assert [(f.rule_id, f.severity) for f in result.findings] == [("X-PRIOR-UNREADABLE", "warning")]
+    assert [(f.rule_id, f.severity) for f in result.findings] == [("X-PRIOR-UNREADABLE", "error")]
+    assert "data/2021/zhungeer/figures.yaml:3: YAML 格式错误" in result.findings[0].message
+    assert not result.passed and result.status_code == "failed"
     suite = next(s for s in result.suites if s["rule_id"] == "X-CARRY-OVER")
     assert suite["reason"] == "上年数据文件无法读取"
 

@@ -10,14 +10,42 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import WriteError
+
+PARTIAL = ".partial"  # in the name of every temporary file; what a killed run leaves behind
+
+
+def make_dirs(folder: Path) -> Path:
+    """``mkdir -p``; a read-only or full file system is a :class:`WriteError` naming the folder."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError.of(folder, exc) from None
+    return folder
+
 
 def temp_path(target: Path) -> Path:
     """A fresh temporary path beside ``target`` (same folder, so the final rename is atomic)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent)
+    make_dirs(target.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f"{PARTIAL}{target.suffix}", dir=target.parent)
+    except OSError as exc:
+        raise WriteError.of(target, exc) from None
     os.close(fd)
     os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
     return Path(name)
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove the temporary files killed runs left in ``folder``; call only while holding the
+    folder's lock (:mod:`nianbao.outlock`), when no other writer can have temporaries there."""
+    removed = []
+    if folder.is_dir():
+        for p in folder.iterdir():
+            if p.name.startswith(".") and PARTIAL in p.name and p.is_file():
+                p.unlink(missing_ok=True)
+                removed.append(p)
+    return removed
 
 
 def _umask() -> int:
@@ -34,6 +62,12 @@ def write_bytes(target: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+    except WriteError:
+        tmp.unlink(missing_ok=True)
+        raise
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WriteError.of(target, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -46,12 +80,25 @@ def write_text(target: Path, text: str) -> None:
 @contextmanager
 def staged(targets: list[Path]):
     """Yield temp paths for ``targets``; on success move them all into place, on failure remove them."""
-    temps = [temp_path(t) for t in targets]
+    temps: list[Path] = []
     try:
+        for t in targets:
+            temps.append(temp_path(t))
         yield temps
+    except WriteError:
+        for t in temps:
+            t.unlink(missing_ok=True)
+        raise
+    except OSError as exc:  # a full disk or a read-only folder while writing the temporaries
+        for t in temps:
+            t.unlink(missing_ok=True)
+        raise WriteError.of(Path(exc.filename) if exc.filename else targets[0], exc) from None
     except BaseException:
         for t in temps:
             t.unlink(missing_ok=True)
         raise
     for tmp, target in zip(temps, targets):
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:  # pragma: no cover - a rename within one folder needs no space
+            raise WriteError.of(target, exc) from None

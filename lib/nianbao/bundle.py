@@ -36,6 +36,7 @@ nianbao 报告证据包 / report evidence bundle: {unit} {year}
 核验（需要安装 nianbao）：
     nianbao verify {name}.zip            # 核对文件未被改动、输入与记录一致
     nianbao verify {name}.zip --rerun    # 另外在全新内核中重新运行并比较结果
+    nianbao verify {name}.zip --key 签名者.pub   # 证据包带签名（manifest.json.sig）时，核对签名
 
 This archive holds the executed notebook, the exported report, the validation results, every input
 the report was made from (under inputs/, at their project-relative paths) and manifest.json (the
@@ -47,7 +48,7 @@ def default_path(project: Project, unit: str, year: int) -> Path:
     return project.outputs_dir / "bundles" / f"{unit}-{year}.zip"
 
 
-def bundle_entries(project: Project, unit: str, year: int) -> dict[str, bytes]:
+def bundle_entries(project: Project, unit: str, year: int, sign_key=None) -> dict[str, bytes]:
     """Archive name → content. Refuses when the outputs or inputs no longer match the manifest."""
     out_dir = project.output_dir(unit, year)
     man_path = out_dir / mf.MANIFEST_NAME
@@ -66,6 +67,10 @@ def bundle_entries(project: Project, unit: str, year: int) -> dict[str, bytes]:
     for rec in manifest["inputs"].values():
         entries[f"{top}/{BUNDLE_INPUTS}/{rec['path']}"] = (project.root / rec["path"]).read_bytes()
     entries[f"{top}/{BUNDLE_README}"] = README.format(unit=unit, year=year, name=top).encode("utf-8")
+    if sign_key is not None:  # over the manifest's exact bytes: it vouches for every hash listed in it
+        from .signing import SIGNATURE_NAME, sign
+
+        entries[f"{top}/{SIGNATURE_NAME}"] = sign(entries[f"{top}/{mf.MANIFEST_NAME}"], sign_key)
     # verify() above checked the hashes; check again what is actually being packed.
     for name, rec in list(manifest["outputs"].items()):
         if hashlib.sha256(entries[f"{top}/{name}"]).hexdigest() != rec["sha256"]:
@@ -85,9 +90,10 @@ def zip_bytes(entries: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def make_bundle(project: Project, unit: str, year: int, out: str | Path | None = None) -> Path:
-    """Write the bundle (atomically) and return its path."""
+def make_bundle(project: Project, unit: str, year: int, out: str | Path | None = None, *, sign_key=None) -> Path:
+    """Write the bundle (atomically) and return its path; with ``sign_key`` (an Ed25519 private key)
+    the manifest is signed (``manifest.json.sig``, OpenSSH signature format)."""
     target = Path(out) if out else default_path(project, unit, year)
-    data = zip_bytes(bundle_entries(project, unit, int(year)))
+    data = zip_bytes(bundle_entries(project, unit, int(year), sign_key=sign_key))
     atomic.write_bytes(target, data)
     return target

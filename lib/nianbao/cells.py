@@ -17,11 +17,12 @@ _AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 _FULLWIDTH = re.compile(r"[０-９．，]")
 # A signed count (a yearly increase or decrease) as printed: -3, +3, 3, or 减3 / 增3.
 _SIGNED = re.compile(r"^(增|减|[+-])?\s*([0-9]+)$")
+MAX_DIGITS = 15  # integer digits of any cell: far above every real figure, far below a slow number
 
 
 @dataclass(frozen=True)
 class CellIssue:
-    kind: str  # missing_value | not_a_number | not_integer | negative | too_many_decimals
+    kind: str  # missing_value | not_a_number | not_integer | negative | too_many_decimals | too_large
     message: str
 
 
@@ -47,6 +48,9 @@ def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | 
         return None, CellIssue("not_a_number", f"{s!r} 含全角数字或全角标点。请改用半角数字（如 57、3197.1919）。")
     if "," in s:
         return None, CellIssue("not_a_number", f"{s!r} 含千分位逗号。请直接写数字，不加逗号。")
+    digits = len(s.lstrip("+-").split(".", 1)[0].lstrip("0"))
+    if digits > MAX_DIGITS and _AMOUNT.match(s):
+        return None, CellIssue("too_large", f"数字有 {digits} 位整数，超过 {MAX_DIGITS} 位的上限，不是一个可能的数据。请核对该格。")
     if column.type == "signed":
         return _signed(s, column)
     if column.type == "count":
@@ -66,6 +70,8 @@ def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | 
                 f"{s!r} 有 {places} 位小数，本栏最多 {column.decimals} 位（单位：{column.unit or '万元'}）。请按原始统计填写，工具不会替您四舍五入。",
             )
         value = Decimal(s)
+        if value.as_tuple().exponent < -column.decimals:  # only trailing zeros go: 3197.191900000 → 3197.1919
+            value = value.quantize(Decimal(1).scaleb(-column.decimals))
     if value < 0:
         return None, CellIssue("negative", f"{s!r} 是负数。本栏只能填写非负数。")
     return value, None

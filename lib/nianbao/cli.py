@@ -13,7 +13,7 @@ import sys
 
 from . import __version__
 from .commands import commands
-from .errors import NianbaoError
+from .errors import NianbaoError, WriteError
 
 # argparse's gettext message ids → Chinese (argparse looks its messages up through gettext at call time).
 ARGPARSE_ZH = {
@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     except NianbaoError as exc:
         print(f"nianbao {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a write that no module wrapped: still a clear message and exit 6, no traceback
+        err = WriteError.of(exc.filename or "", exc)
+        print(f"nianbao {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print("nianbao：已中断；已经写好的输出保持原样。", file=sys.stderr)
         return 130

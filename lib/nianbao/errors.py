@@ -34,6 +34,31 @@ class SetupError(NianbaoError):
     exit_code = 6
 
 
+class WriteError(SetupError, OSError):
+    """An output could not be written (read-only folder, no permission, disk or quota full). Nothing
+    half-written was left in place of a good file. Exit code 6, like any other problem of the machine;
+    still an OSError for callers that handle those."""
+
+    REASONS = {"EACCES": "没有写入权限", "EPERM": "没有写入权限", "EROFS": "文件系统是只读的",
+               "ENOSPC": "磁盘空间已满", "EDQUOT": "超出磁盘配额", "ENAMETOOLONG": "路径过长"}
+
+    def __str__(self) -> str:  # the message, not OSError's "[Errno n] …" form
+        return str(self.args[0]) if self.args else ""
+
+    @classmethod
+    def of(cls, path, exc: OSError) -> "WriteError":
+        import errno
+
+        name = errno.errorcode.get(exc.errno or 0, "")
+        reason = cls.REASONS.get(name, exc.strerror or str(exc))
+        todo = {"ENOSPC": "请清理磁盘空间后重新运行", "EDQUOT": "请清理磁盘空间后重新运行",
+                "EROFS": "请把项目放在可写的位置，或用 --project 指定可写的项目副本"}.get(
+            name, "请检查该文件夹的权限（如 ls -ld、chmod u+w）后重新运行")
+        err = cls(f"无法写入 {exc.filename or path}：{reason}（{name or exc.errno}）。已有的报告文件未被改动；{todo}。")
+        err.errno, err.filename = exc.errno, exc.filename or str(path)
+        return err
+
+
 class VerificationFailed(NianbaoError):
     """A report does not match its evidence: an output was changed, an input differs from the one
     recorded, or a re-run gave a different result (``nianbao verify``, ``nianbao bundle``)."""

@@ -17,7 +17,7 @@ from . import forms
 from .cells import parse_cell
 from .errors import FiguresError, InputError, Problem
 from .form import Column, Form, Row, Table
-from .yamlsource import compose, line, mapping_items, plain
+from .yamlsource import compose, line, mapping_items, plain, shape
 
 Value = int | Decimal | None
 TOP_LEVEL_KEYS = ("unit", "year", "form", "facts")
@@ -179,6 +179,17 @@ class _Reader:
                     self.problem(f"facts.{name}: 需要 value，可选 unit、label、approx；不认识 {sorted(unknown)}。",
                                  value_node, kind="shape")
                     continue
+            bad_meta = False
+            for k, want in (("unit", "单位的文字，如 条"), ("label", "说明文字")):
+                if k in meta and not isinstance(meta[k], str):
+                    self.problem(f"facts.{name}: {k} 应是{want}，实际是{shape(spec[k])}。", spec[k], kind="shape")
+                    bad_meta = True
+            if "approx" in meta and not isinstance(meta["approx"], bool):
+                self.problem(f"facts.{name}: approx 应写 true 或 false（是否为约数，印作“余”），不加引号；"
+                             f"实际是{shape(spec['approx'])}。", spec["approx"], kind="shape")
+                bad_meta = True
+            if bad_meta:
+                continue
             vnode = spec["value"]
             if not isinstance(vnode, yaml.ScalarNode):
                 self.problem(f"facts.{name}: value 应是一个数。", vnode, kind="not_a_number")
@@ -214,8 +225,11 @@ def load_figures(path: str | Path, *, unit: str | None = None, year: int | None 
         top.setdefault(k, (kn, v))
     head = {k: plain(top[k][1]) for k in ("unit", "year", "form") if k in top}
     file_year = head.get("year")
-    if not isinstance(file_year, int):
+    if not isinstance(file_year, int) or isinstance(file_year, bool):
         raise FiguresError([Problem(file=display, message="缺少或无法识别 year（报告年度，如 year: 2022）。", kind="header")])
+    if "form" in head and not isinstance(head["form"], str):
+        raise FiguresError([Problem(file=display, message=f"form 应是报告格式的编号（如 form: {forms.for_year(file_year).id}），"
+                                    f"实际是{shape(top['form'][1])}。", kind="header", line=line(top["form"][1]))])
     form = forms.get(head["form"]) if "form" in head else forms.for_year(file_year)
     reader = _Reader(form, display)
     if unit is not None and head.get("unit") != unit:

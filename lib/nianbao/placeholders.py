@@ -18,6 +18,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from . import narrative_bounds as bounds
 from . import numbers_cn
 from .errors import InputError
 from .figures import Figures
@@ -35,6 +36,7 @@ class Figure:
     """One figure as the narrative sees it; prints as the number (with 余 for approximate facts)."""
 
     SANDBOX_PUBLIC = frozenset({"value", "unit", "approx", "with_unit"})
+    SANDBOX_PRINTABLE = True  # prints as its number (narrative_bounds.printable)
 
     value: int | Decimal
     ref: str  # where it comes from, for messages: 表三「一、…」列「…」 / facts.website_items
@@ -103,6 +105,10 @@ class RowView:
     def __init__(self, table: Table, row, values: dict):
         self._table, self._row, self._values = table, row, values
 
+    def _sandbox_describe(self) -> str:
+        cols = "、".join(c.key for c in self._row.columns)
+        return f"{self._table.name}「{self._row.label}」整行，需再写出列（{cols}）"
+
     def __getattr__(self, name: str) -> Figure:
         if name.startswith("_"):
             raise AttributeError(name)
@@ -123,6 +129,9 @@ class GroupView:
     def __init__(self, table: Table, label: str, values: dict):
         self._table, self._label, self._values = table, label, values
 
+    def _sandbox_describe(self) -> str:
+        return f"{self._table.name}分组「{self._label}」，需再写出列，如 .total"
+
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
@@ -137,6 +146,9 @@ class TableView:
     SANDBOX_DYNAMIC = True  # row keys, and group()
     def __init__(self, table: Table, values: dict):
         self._table, self._values = table, values
+
+    def _sandbox_describe(self) -> str:
+        return f"{self._table.name}整张表，需再写出行和列，如 {self._table.key}.{self._table.rows[0].key}.…"
 
     def __getattr__(self, name: str) -> RowView:
         if name.startswith("_"):
@@ -160,6 +172,9 @@ class FactsView:
     def __init__(self, figures: Figures):
         self._facts = figures.facts
 
+    def _sandbox_describe(self) -> str:
+        return "全部叙述数字（facts），需再写出名称，如 fact.<名称>"
+
     def __getattr__(self, name: str) -> Figure:
         if name.startswith("_"):
             raise AttributeError(name)
@@ -177,6 +192,9 @@ class YearView:
     """Everything of one year: tables by key and by 表N name, and facts."""
 
     SANDBOX_DYNAMIC = True
+
+    def _sandbox_describe(self) -> str:
+        return f"上年全部数据，需再写出表、行和列，如 prior.{example_key(self._figures.form)}"
 
     def __init__(self, figures: Figures):
         self._figures = figures
@@ -203,7 +221,34 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     """An allow-list sandbox: only the kit's view objects can be looked into, only marked helpers and
     declared methods can be called, arithmetic is on numbers only."""
 
-    intercepted_binops = frozenset({"*", "**", "//", "%"})
+    intercepted_binops = frozenset({"+", "-", "*", "/", "**", "//", "%"})
+    intercepted_unops = frozenset({"-", "+"})
+    code_generator_class = bounds.BoundedCodeGenerator
+
+    def __init__(self, **kwargs):
+        super().__init__(optimized=False, **kwargs)  # no compile-time folding: every value is checked
+        self.nb_concat = bounds.concat
+        self.nb_output = bounds.output
+
+    def getattr(self, obj, attribute):
+        bounds.tick()
+        if isinstance(obj, str):  # str.format and every other method of text: not for narrative
+            return self.unsafe_undefined(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj, argument):
+        bounds.tick()
+        return super().getitem(obj, argument)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
+        bounds.tick()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_unop(self, context, operator_, arg):
+        a = _val(arg)
+        if not _is_number(a):
+            raise SecurityError(f"叙述中的 {operator_} 运算只能用于数字。")
+        return bounds.check_number(-a if operator_ == "-" else a)
 
     def is_safe_attribute(self, obj, attr, value):
         if attr.startswith("_"):
@@ -224,15 +269,27 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def call_binop(self, context, operator_, left, right):
         if operator_ == "**":
             raise SecurityError("叙述中不支持乘方运算。")
-        a, b = _val(left), _val(right)
-        if not all(isinstance(v, (int, Decimal)) and not isinstance(v, bool) for v in (a, b)):
-            raise SecurityError(f"叙述中的 {operator_} 运算只能用于数字。")
-        ops = {"*": operator.mul, "//": operator.floordiv, "%": operator.mod}
-        return ops[operator_](a, b)
+        a, b = bounds.to_number(_val(left)), bounds.to_number(_val(right))
+        if not (_is_number(a) and _is_number(b)):
+            hint = "；连接文字请用 ~" if operator_ == "+" else ""
+            raise SecurityError(f"叙述中的 {operator_} 运算只能用于数字{hint}。")
+        bounds.check_number(a), bounds.check_number(b)
+        if operator_ in ("/", "//", "%") and b == 0:
+            raise PlaceholderError(f"占位符无法计算：{operator_} 运算的除数为 0。")
+        if operator_ == "/":  # exact decimal quotient, printed at the form's precision
+            return bounds.check_number(Decimal(a) / Decimal(b))
+        if isinstance(a, Decimal) != isinstance(b, Decimal):
+            a, b = Decimal(a), Decimal(b)
+        ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv, "%": operator.mod}
+        return bounds.check_number(ops[operator_](a, b))
 
 
 def _val(x):
     return x.value if isinstance(x, Figure) else x
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, Decimal)) and not isinstance(v, bool)
 
 
 def _comparable_or_raise(figures, prior, fig) -> None:
@@ -306,18 +363,53 @@ def environment() -> _Sandbox:
 _ENV = None
 
 
-def render(text: str, context: dict, display: str, first_line: int = 1) -> str:
-    """Render one piece of narrative; errors name ``display:line`` in the source file."""
+def example_key(form) -> str:
+    """A placeholder path for messages, taken from the form: the first cell of its last table."""
+    t = form.tables[-1]
+    row = t.rows[0]
+    return f"{t.key}.{row.key}.{row.columns[-1].key}"
+
+
+def form_places(form) -> int:
+    """Decimal places computed numbers print with: the most any amount column of the form allows."""
+    return max((c.decimals for t in form.tables for c in t.columns if c.type == "amount"), default=0)
+
+
+def render(text: str, context: dict, display: str, first_line: int = 1, *, places: int | None = None) -> str:
+    """Render one piece of narrative; errors name ``display:line`` in the source file.
+
+    Bounded (:mod:`nianbao.narrative_bounds`): numbers, text built with ``~``, everything printed and
+    the time taken; only numbers and text print, decimals at ``places`` decimals (default: the form's).
+    """
     global _ENV
     if _ENV is None:
         _ENV = environment()
+    ns = getattr(context.get("change"), "__self__", None)  # the Namespace that built the context
+    form = ns.figures.form if isinstance(ns, Namespace) else None
+    if places is None:
+        places = form_places(form) if form is not None else 4
+    example = "{{ " + example_key(form) + " }}" if form is not None else "{{ 表.行.列 }}"
     source = "\n" * (first_line - 1) + text
     try:
         for node in _ENV.parse(source).find_all(FORBIDDEN_NODES):
             raise InputError(f"{display}:{node.lineno}: 叙述中不支持 {{% {type(node).__name__.lower()} %}} 这类语句；"
                              f"只能用 {{{{ … }}}} 引用数据，以及 {{% if %}} 条件。")
         template = _ENV.from_string(source)
-        return template.render(context)[first_line - 1:]
+        with bounds.budget(places):
+            return "".join(template.generate(context))[first_line - 1:]
+    except bounds.NotPrintable as exc:
+        line = exc.lineno or _template_line(exc)
+        where = f"{display}:{line}" if line else display
+        if exc.ordinal is None:
+            raise InputError(f"{where}: {exc}。请引用到具体的数据项，如 {example}。") from None
+        shown = bounds.placeholder_at(source, exc.lineno, exc.ordinal)
+        what = f"占位符 {shown} " if shown else "占位符"
+        raise InputError(f"{where}: {what}的值不是可以印在报告中的数字或文字（它是{exc}）。"
+                         f"请引用到具体的数据项，如 {example}。") from None
+    except bounds.NarrativeLimit as exc:
+        line = _template_line(exc)
+        where = f"{display}:{line}" if line else display
+        raise InputError(f"{where}: 超出叙述计算的限制：{exc}") from None
     except TemplateSyntaxError as exc:
         raise InputError(f"{display}:{exc.lineno}: 占位符写法有误（{exc.message}）。占位符形如 {{{{ table3.new.total }}}}。") from None
     except (PlaceholderError, UndefinedError, SecurityError, TypeError, ZeroDivisionError, ValueError) as exc:

@@ -31,11 +31,11 @@ def load_prior(project: Project, unit: str, year: int, form, *, rollup: bool = F
             return PriorYear()
     else:
         path = project.figures_file(unit, year - 1)
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             return PriorYear()
         try:
             prior = load_figures(path, unit=unit, year=year - 1, strict=False, display=project.rel(path))
-        except InputError as exc:
+        except InputError as exc:  # also a folder, a dangling link or an unreadable file in its place
             return PriorYear(error=str(exc))
     if prior.form.id != form.id:
         from .formpack import continuity

@@ -10,8 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import atomic, manifest, outputs, provenance
-from .errors import ExecutionError
+from . import atomic, manifest, outlock, outputs, provenance
+from .errors import ExecutionError, InputError
 from .project import Project
 
 # The registry of output formats (nianbao.outputs.FORMATS: name → file name, nbconvert exporter,
@@ -67,6 +67,9 @@ def preflight(project: Project, unit: str, year: int):
     from .report import load_report
 
     report = load_report(project, unit, year, registry=registry)
+    if not project.report_notebook.is_file():
+        raise InputError(f"{project.rel(project.report_notebook)}: 项目中没有报告笔记本。"
+                         "请从 nianbao 仓库复制 notebooks/annual_report.ipynb 到项目的 notebooks/ 下。")
     return unit_obj, report.figures
 
 
@@ -79,21 +82,38 @@ def parameters_for(project: Project, unit: str, year: int) -> dict:
 def execute(project: Project, unit: str, year: int, output_nb: Path, *, kernel_name: str = KERNEL_NAME,
             engine_name: str | None = None, extra_metadata: dict | None = None) -> None:
     """Run the report notebook into ``output_nb`` (papermill)."""
+    from .kernelcheck import check_loopback, kernel_start_error
+
+    check_loopback()  # milliseconds, before papermill's imports: a kernel that cannot start is said at once
     import nbformat
     import papermill as pm
+    from contextlib import nullcontext
+
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    # a fresh kernel's connection file goes to a folder of its own, removed afterwards (a kept, warm
+    # kernel outlives one report: its engine owns its files)
+    runtime = outlock.kernel_runtime() if engine_name in (None, "nbclient") else nullcontext()
     try:
-        pm.execute_notebook(
-            str(project.report_notebook), str(output_nb),
-            parameters=parameters_for(project, unit, year),
-            kernel_name=kernel_name, engine_name=engine_name, cwd=str(project.notebooks_dir),
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            extra_arguments=list(KERNEL_ARGS),
-        )
+        with runtime:
+            pm.execute_notebook(
+                str(project.report_notebook), str(output_nb),
+                parameters=parameters_for(project, unit, year),
+                kernel_name=kernel_name, engine_name=engine_name, cwd=str(project.notebooks_dir),
+                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                extra_arguments=list(KERNEL_ARGS),
+            )
         failure = None
     except PapermillExecutionError as exc:
         failure = exc
+    except DeadKernelError as exc:
+        raise ExecutionError(f"报告内核在执行中意外退出（{exc}）。请重试；若反复出现，请检查本机内存。") from None
+    except OSError:
+        raise  # writing the notebook (a full disk …): atomic.staged turns it into a WriteError
+    except (NoSuchKernel, RuntimeError, TimeoutError) as exc:  # no such kernel; died or silent at start
+        raise kernel_start_error(exc, kernel_name) from None
     nb = nbformat.read(output_nb, as_version=4)
     meta = nb.metadata.setdefault("papermill", {})
     meta["input_path"] = project.rel(project.report_notebook)
@@ -139,8 +159,14 @@ def run_report(project: Project, unit: str, year: int, formats=None, *,
     by default "fresh" with papermill's own engine, else whatever the engine records."""
     formats = outputs.resolve_formats(project, formats) + outputs.always()
     unit_obj, figures = preflight(project, unit, year)
-    out_dir = project.output_dir(unit, year)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = atomic.make_dirs(project.output_dir(unit, year))
+    with outlock.unit_lock(out_dir):  # one writer per report; leftovers of killed runs removed
+        return _run_locked(project, unit, year, formats, unit_obj, figures, out_dir, kernel_name=kernel_name,
+                           engine_name=engine_name, kernel_mode=kernel_mode)
+
+
+def _run_locked(project, unit, year, formats, unit_obj, figures, out_dir, *, kernel_name, engine_name,
+                kernel_mode) -> RunResult:
     result = RunResult(unit=unit, year=year, output_dir=out_dir)
     nb_target = out_dir / "report.ipynb"
     failed_nb = out_dir / "report.failed.ipynb"

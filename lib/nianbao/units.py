@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError
-from .yamlsource import compose, line, mapping_items, plain
+from .yamlsource import compose, line, mapping_items, plain, shape
 
 LEVELS = {
     "ministry": "国务院部门",
@@ -65,6 +65,23 @@ class UnitRegistry:
         return [u for u in self._units.values() if u.parent == unit_id]
 
 
+def _cycles(units: dict[str, Unit], first_line: dict[str, int], display: str) -> list[str]:
+    """A message for each chain of parents that comes back to where it started (a → b → a)."""
+    out, done = [], set()
+    for start in units:
+        path, u = [], start
+        while u is not None and u in units and u not in done and u not in path:
+            path.append(u)
+            u = units[u].parent
+        if u in path and units[u].parent != u:  # (a unit that is its own parent is reported above)
+            loop = path[path.index(u):]
+            chain = " → ".join(loop + [u])
+            out.append(f"{display}:{first_line[loop[0]]}: 上级关系形成循环：{chain}。"
+                       f"每个单位的上级链最终应到达一个没有上级（parent: null）的单位；请改正其中一个 parent。")
+        done.update(path)
+    return out
+
+
 def load_units(path: str | Path, display: str | None = None) -> UnitRegistry:
     path = Path(path)
     display = display or str(path)
@@ -91,7 +108,7 @@ def load_units(path: str | Path, display: str | None = None) -> UnitRegistry:
                           f"两个单位请用不同编号，同一单位请合并为一项。")
             continue
         seen[uid] = line(key_node)
-        if not ID_PATTERN.match(uid):
+        if not ID_PATTERN.fullmatch(uid):  # fullmatch: "$" would accept a trailing newline
             errors.append(f"{where}: 编号只能用小写英文字母、数字、- 和 _（如 zhungeer）；中文名称写在 name 中。")
             continue
         if not isinstance(node, yaml.MappingNode):
@@ -122,21 +139,30 @@ def load_units(path: str | Path, display: str | None = None) -> UnitRegistry:
         unknown = set(spec) - FIELDS
         if unknown:
             errors.append(f"{where}: 不认识的字段 {sorted(unknown)}；可用字段: {sorted(FIELDS)}。")
-        if not spec.get("name"):
+        name = spec.get("name")
+        if name is not None and not isinstance(name, str):
+            errors.append(f"{display}:{line(spec_nodes['name'])}: 单位 {uid!r}: name 应是单位全称的文字（如 准格尔旗人民政府），"
+                          f"实际是{shape(spec_nodes['name'])}。若名称全是数字，请加引号。")
+        elif not (name or "").strip():
             errors.append(f"{where}: 缺少 name（单位全称，如 准格尔旗人民政府）。")
+        elif any(ch in name for ch in "\r\n\t"):
+            errors.append(f"{display}:{line(spec_nodes['name'])}: 单位 {uid!r}: name {name!r} 含换行或制表符；请写成一行。")
         level = spec.get("level")
-        if level not in LEVELS:
+        if not isinstance(level, str) or level not in LEVELS:
             errors.append(f"{where}: level {level!r} 无效；可用: {', '.join(f'{k}（{v}）' for k, v in LEVELS.items())}。")
         kind = spec.get("kind", "government")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             errors.append(f"{where}: kind {kind!r} 无效；可用: {', '.join(KINDS)}。")
         if errors:
             continue
         units[uid] = Unit(id=uid, name=str(spec["name"]), level=level, kind=kind, parent=spec.get("parent"),
                           rollup=spec.get("rollup", False) is True, rulemaking=spec.get("rulemaking"))
     for u in units.values():
-        if u.parent is not None and u.parent not in units:
+        if u.parent == u.id:
+            errors.append(f"{display}:{seen[u.id]}: 单位 {u.id!r} 的上级是它自己。parent 应写上级单位的编号，没有上级写 null。")
+        elif u.parent is not None and u.parent not in units:
             errors.append(f"{display}: 单位 {u.id!r} 的上级 {u.parent!r} 未登记。")
+    errors.extend(_cycles(units, seen, display))
     if errors:
         raise InputError("\n".join(errors))
     return UnitRegistry(units, path)

@@ -29,6 +29,7 @@ from . import provenance
 from .errors import InputError, NianbaoError, SetupError
 from .inputs import input_files
 from .project import MARKER, Project
+from .signing import SIGNATURE_NAME
 
 BUNDLE_INPUTS = "inputs"  # folder of a bundle holding the project-relative inputs
 BUNDLE_README = "README.txt"
@@ -38,9 +39,16 @@ FAILED_NB = "report.failed.ipynb"
 PUBLISHABLE_SUFFIXES = (".html", ".htm", ".pdf", ".docx", ".doc", ".wps", ".ofd", ".xlsx", ".xls")
 
 
-CHECK_ZH = {"outputs": "输出文件未被改动", "inputs": "输入文件与记录一致", "rerun": "重新运行结果相同"}
-CHECK_EN = {"outputs": "outputs unchanged", "inputs": "inputs as recorded", "rerun": "re-run identical"}
+CHECK_ZH = {"outputs": "输出文件未被改动", "inputs": "输入文件与记录一致", "rerun": "重新运行结果相同",
+            "signature": "签名有效"}
+CHECK_EN = {"outputs": "outputs unchanged", "inputs": "inputs as recorded", "rerun": "re-run identical",
+            "signature": "signature valid"}
 CHECK_NAME_ZH = {"outputs": "输出文件", "inputs": "输入文件", "rerun": "重新运行"}
+
+# Extraction limits for a bundle: a real one holds about ten files of a few MB at most. Checked against
+# the archive's directory before anything is extracted (and again while extracting).
+MAX_BUNDLE_ENTRIES = 1000
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,9 @@ class Verdict:
 
     def verdict_line(self) -> str:
         if self.passed:
-            zh = "，".join(CHECK_ZH[c] for c in self.checked) or "无可核对内容"
-            en = ", ".join(CHECK_EN[c] for c in self.checked) or "nothing to check"
-            missing = [c for c in CHECK_ZH if c not in self.checked]
+            zh = "，".join(CHECK_ZH[c] for c in CHECK_ZH if c in self.checked) or "无可核对内容"
+            en = ", ".join(CHECK_EN[c] for c in CHECK_EN if c in self.checked) or "nothing to check"
+            missing = [c for c in CHECK_NAME_ZH if c not in self.checked]
             tail = f"（未核对：{'、'.join(CHECK_NAME_ZH[c] for c in missing)}）" if missing else ""
             tail_en = f" (not checked: {', '.join(missing)})" if missing else ""
             return f"核验通过：{zh}{tail} / VERIFIED: {en}{tail_en} — {self.target}"
@@ -107,14 +115,45 @@ class Subject:
     notebook_only: bool = False  # a report.ipynb was named, with no manifest beside it
 
 
-def safe_extract(archive: Path, dest: Path) -> None:
-    """Unzip ``archive`` into ``dest``, refusing names that would land outside it."""
-    with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
+def safe_extract(archive: Path, dest: Path, *, max_entries: int | None = None, max_bytes: int | None = None) -> None:
+    """Unzip ``archive`` into ``dest``, refusing names that would land outside it, and archives with more
+    entries or more bytes than a bundle can have (checked before extracting anything)."""
+    max_entries = MAX_BUNDLE_ENTRIES if max_entries is None else max_entries
+    max_bytes = MAX_BUNDLE_BYTES if max_bytes is None else max_bytes
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{archive}: 不是有效的 zip 压缩包 / not a valid zip archive ({exc})") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > max_entries:
+            raise InputError(f"{archive}: 压缩包有 {len(infos)} 个条目，超过证据包上限 {max_entries}，未解压 / "
+                             f"too many entries for a bundle, not extracted")
+        total = sum(i.file_size for i in infos)
+        if total > max_bytes:
+            big = max(infos, key=lambda i: i.file_size)
+            raise InputError(f"{archive}: 解压后共 {total} 字节（最大的 {big.filename!r} {big.file_size} 字节），超过证据包上限 "
+                             f"{max_bytes} 字节，未解压 / {total} bytes uncompressed, over the bundle limit: not extracted")
+        for info in infos:
             parts = PurePosixPath(info.filename.replace("\\", "/")).parts
             if not parts or info.filename.startswith("/") or ".." in parts or ":" in parts[0]:
                 raise InputError(f"{archive}: 压缩包中有不安全的路径 {info.filename!r} / unsafe path in archive")
-        zf.extractall(dest)
+        written = 0
+        for info in infos:
+            target = dest / info.filename
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with zf.open(info) as src, open(target, "wb") as out:
+                    while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > max_bytes:  # the directory lied about the sizes
+                            raise InputError(f"{archive}: 解压内容超过证据包上限 {max_bytes} 字节，已停止 / over the limit")
+                        out.write(chunk)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
+                raise InputError(f"{archive}: 压缩包已损坏（{info.filename}: {exc}）/ damaged archive") from None
 
 
 def _bundle_root(folder: Path) -> Path:
@@ -191,7 +230,7 @@ def check_outputs(subject: Subject, v: Verdict) -> None:
     if good and good == len(man.get("outputs", {})):
         v.ok(f"{good} 个输出文件与 manifest 一致（{'、'.join(sorted(man['outputs']))}）",
              f"{good} output files match the manifest")
-    known = set(man.get("outputs", {})) | {mf.MANIFEST_NAME, BUNDLE_README, BUNDLE_INPUTS}
+    known = set(man.get("outputs", {})) | {mf.MANIFEST_NAME, BUNDLE_README, BUNDLE_INPUTS, SIGNATURE_NAME}
     for p in sorted(subject.folder.iterdir()):
         if p.name in known:
             continue
@@ -216,6 +255,41 @@ def _is_report_file(name: str) -> bool:
 
     return (name in filenames() or name.startswith(("report.", "evidence."))
             or Path(name).suffix.lower() in PUBLISHABLE_SUFFIXES)
+
+
+def check_signature(subject: Subject, public_key, v: Verdict) -> None:
+    """With ``--key``: manifest.json must carry a valid signature by that key (manifest.json.sig)."""
+    from .errors import VerificationFailed
+    from .signing import check, public_fingerprint
+
+    sig_path, man_path = subject.folder / SIGNATURE_NAME, subject.folder / mf.MANIFEST_NAME
+    if public_key is None:
+        if sig_path.is_file():
+            v.note(f"带有签名 {SIGNATURE_NAME}，但未核对：用 --key 指定签名者的公钥",
+                   f"{SIGNATURE_NAME} present but not checked: give the signer's public key with --key")
+        return
+    if not man_path.is_file():
+        v.fail("没有 manifest.json，无从核对签名", "no manifest.json: nothing signed to check")
+        return
+    if not sig_path.is_file():
+        v.fail(f"没有签名 {SIGNATURE_NAME}：此证据未签名（用 nianbao bundle --sign 生成签名的证据包）",
+               f"no {SIGNATURE_NAME}: this evidence is not signed")
+        return
+    try:
+        sig = check(man_path.read_bytes(), sig_path.read_bytes(), public_key)
+    except VerificationFailed as exc:
+        v.fail(f"签名无效：{exc}", f"signature invalid: {exc}")
+        return
+    v.ok(f"manifest.json 的签名有效，签名者公钥 {sig.fingerprint}（manifest 中的每个文件随后按其 sha256 核对）",
+         f"manifest.json is signed by {sig.fingerprint}")
+    _checked(v, "signature")
+
+
+def kit_differences(old: dict | None, new: dict | None) -> list[str]:
+    """How the kit that re-ran differs from the one recorded: version, git commit, source hash."""
+    a, b = (old or {}).get("kit") or {}, (new or {}).get("kit") or {}
+    return [f"kit.{k}: {a.get(k)!r} → {b.get(k)!r}" for k in ("version", "git_commit", "source_sha256")
+            if a.get(k) != b.get(k)]
 
 
 def read_notebook(path: Path) -> dict:
@@ -332,7 +406,7 @@ def first_text_difference(a: str, b: str) -> str:
     return f"行数 / lines: {len(la)} → {len(lb)}"
 
 
-def rerun(subject: Subject, recorded: dict, unit: str, year: int, v: Verdict) -> None:
+def rerun(subject: Subject, recorded: dict, unit: str, year: int, v: Verdict, *, allow_kit_change: bool = False) -> None:
     from .runner import run_report
 
     project = subject.project
@@ -368,6 +442,20 @@ def rerun(subject: Subject, recorded: dict, unit: str, year: int, v: Verdict) ->
         except NianbaoError as exc:
             v.fail(f"重新运行失败：{exc}", f"re-run failed: {exc}")
             return
+        old_rec = provenance.of_notebook(read_notebook(subject.folder / "report.ipynb"))
+        new_rec = provenance.of_notebook(read_notebook(fresh.output_dir(unit, year) / "report.ipynb"))
+        kit_diff = kit_differences(old_rec, new_rec)
+        man_version = (subject.manifest or {}).get("kit_version")
+        if man_version is not None and man_version != ((new_rec or {}).get("kit") or {}).get("version"):
+            kit_diff.append(f"manifest kit_version: {man_version!r} → {((new_rec or {}).get('kit') or {}).get('version')!r}")
+        if kit_diff and allow_kit_change:
+            v.note("重新运行所用的 nianbao 与记录的不同（已按 --allow-kit-change 接受）：" + "；".join(kit_diff),
+                   "the kit that re-ran differs from the recorded one (accepted by --allow-kit-change): " + "; ".join(kit_diff))
+        elif kit_diff:
+            v.fail("重新运行所用的 nianbao 与报告记录的不同，结果不能证明报告出自所记录的版本：" + "；".join(kit_diff)
+                   + "。请用记录的版本重新运行；确知版本不同仍要比较时加 --allow-kit-change",
+                   "the kit that re-ran is not the recorded one: " + "; ".join(kit_diff)
+                   + " (use the recorded version, or --allow-kit-change)")
         compare_outputs(subject.folder, fresh.output_dir(unit, year), outputs, v)
 
 
@@ -429,19 +517,28 @@ def compare_outputs(old_dir: Path, new_dir: Path, names, v: Verdict) -> None:
 # Entry point
 
 
-def verify(target: str | Path, *, rerun_report: bool = False, project: str | Path | None = None) -> Verdict:
-    """Verify ``target`` (outputs folder, report.ipynb, bundle zip or folder, year folder)."""
+def verify(target: str | Path, *, rerun_report: bool = False, project: str | Path | None = None,
+           key: str | Path | None = None, allow_kit_change: bool = False) -> Verdict:
+    """Verify ``target`` (outputs folder, report.ipynb, bundle zip or folder, year folder); with ``key``
+    (an Ed25519 public key file) the manifest's signature must be valid for it."""
+    public_key = None
+    if key is not None:
+        from .signing import load_public_key
+
+        public_key = load_public_key(key)
     with ExitStack() as stack:
         subject = resolve(Path(target), Path(project) if project else None, stack)
         v = Verdict(target=subject.label)
         if subject.manifest is not None and subject.manifest.get("kind") == mf.YEAR_KIND:
+            check_signature(subject, public_key, v)
             verify_year(subject, v, rerun_report)
             return v
-        verify_unit(subject, v, rerun_report)
+        check_signature(subject, public_key, v)
+        verify_unit(subject, v, rerun_report, allow_kit_change=allow_kit_change)
         return v
 
 
-def verify_unit(subject: Subject, v: Verdict, rerun_report: bool) -> None:
+def verify_unit(subject: Subject, v: Verdict, rerun_report: bool, *, allow_kit_change: bool = False) -> None:
     if subject.notebook_only:
         v.note("旁边没有 manifest.json：只核对笔记本自身的来源记录",
                "no manifest.json beside it: checking the notebook's own provenance only")
@@ -463,7 +560,7 @@ def verify_unit(subject: Subject, v: Verdict, rerun_report: bool) -> None:
             v.fail("缺少 report.ipynb，无法比较重新运行的结果", "report.ipynb missing: cannot compare a re-run")
             return
         before = len(v.failures)
-        rerun(subject, recorded, unit, int(year), v)
+        rerun(subject, recorded, unit, int(year), v, allow_kit_change=allow_kit_change)
         if len(v.failures) == before:
             _checked(v, "rerun")
 

@@ -11,12 +11,27 @@ HELP = "把一个单位一年的执行笔记本、各格式报告、校验结果
 def add_arguments(parser) -> None:
     add_unit_year(parser)
     parser.add_argument("--out", metavar="FILE", help="zip 写到哪里（默认：outputs/bundles/<单位>-<年度>.zip）")
+    parser.add_argument("--sign", metavar="KEY",
+                        help="用这把 Ed25519 私钥（nianbao keygen 或 ssh-keygen -t ed25519 生成）签署 manifest；"
+                             "签名以 manifest.json.sig 随证据包一起保存")
     add_project(parser)
 
 
 def main(args) -> int:
+    import hashlib
+
     project = project_of(args)
-    path = make_bundle(project, args.unit, args.year, args.out)
+    key = None
+    if args.sign:
+        from ..signing import load_private_key
+
+        key = load_private_key(args.sign)  # before packing: a wrong key writes nothing
+    path = make_bundle(project, args.unit, args.year, args.out, sign_key=key)
     shown = project.rel(path) if not args.out else args.out
     print(f"bundle {shown} ({path.stat().st_size} bytes)")
+    print(f"sha256 {hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}")
+    if key is not None:
+        from ..signing import public_fingerprint
+
+        print(f"signed {public_fingerprint(key.public_key())}")
     return 0

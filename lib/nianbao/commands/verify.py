@@ -17,12 +17,18 @@ def add_arguments(parser) -> None:
                              "或 outputs/<年度>（年度 manifest）")
     parser.add_argument("--rerun", action="store_true",
                         help="用记录的输入在全新内核中重新运行报告并比较（忽略运行时间等易变字段）")
+    parser.add_argument("--key", metavar="PUB",
+                        help="签名者的 Ed25519 公钥（nianbao keygen 或 ssh-keygen 生成的 .pub）：manifest 必须带有"
+                             "这把钥匙的有效签名（manifest.json.sig）")
+    parser.add_argument("--allow-kit-change", action="store_true",
+                        help="与 --rerun 一起用：重新运行的 nianbao 版本或提交与记录的不同时只作提示；默认视为核验失败")
     parser.add_argument("--project", metavar="DIR",
                         help="核对哪个项目目录中的输入（默认：证据包的 inputs/，或从 TARGET 向上查找）")
 
 
 def main(args) -> int:
-    verdict = verify(args.target, rerun_report=args.rerun, project=args.project)
+    verdict = verify(args.target, rerun_report=args.rerun, project=args.project, key=args.key,
+                     allow_kit_change=args.allow_kit_change)
     for line in verdict.lines():
         print(line)
     sys.stdout.flush()

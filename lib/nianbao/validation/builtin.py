@@ -4,7 +4,7 @@ outside package declares its own (entry-point group ``nianbao.checks``).
 - ``form-rules`` (batch): every rule of the form definition, as Great Expectations suites.
 - ``input-file``: what the loader found wrong with the files beyond single cells (unknown or
   duplicate rows, header mismatches, unreadable facts), and a prior-year file that exists but
-  cannot be read (cross-year rules then cannot run: a warning, so nobody mistakes it for a pass).
+  cannot be read (cross-year rules then cannot run: an error, so such a report never passes).
 - ``rollup``: for a roll-up unit, every summed cell its own file declares differently from its
   children's sum (rule X-ROLLUP, error), as ``nianbao run`` refuses it.
 """
@@ -34,8 +34,10 @@ def input_file(ctx: CheckContext) -> list[Finding]:
                            actual=None if p.value is None else str(p.value), file=p.file, line=p.line,
                            description="数据文件的结构或内容不符合格式定义"))
     if ctx.prior_error:
-        out.append(Finding(rule_id="X-PRIOR-UNREADABLE", severity="warning",
-                           message=f"上年数据文件无法读取，跨年度校验（X-CARRY-OVER、X-IN-FORCE）未执行：{ctx.prior_error}",
+        # an error, not a warning: a report whose cross-year rules could not run must not pass
+        out.append(Finding(rule_id="X-PRIOR-UNREADABLE", severity="error",
+                           message=f"上年数据文件无法读取，跨年度校验（X-CARRY-OVER、X-IN-FORCE）无法执行：{ctx.prior_error}"
+                                   "。请修正上年数据文件（或把误放的文件移出 data/）后重新校验。",
                            description="上年数据存在时须做跨年度校验"))
     return out
 

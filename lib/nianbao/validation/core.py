@@ -27,7 +27,7 @@ def load_context(project: Project, unit: Unit, year: int) -> tuple[CheckContext,
     ``rollup``). A child that cannot be read raises :class:`InputError` naming it.
     """
     fig_path = project.figures_file(unit.id, year)
-    if not fig_path.is_file():
+    if not fig_path.exists():  # a folder in its place: the loader says so
         raise InputError(f"{project.rel(fig_path)}: 找不到 {unit.name} {year} 年的数据文件。"
                          f"可用 `nianbao template --unit {unit.id} --year {year} > {project.rel(fig_path)}` 生成空白模板后填写。")
     registry = None
