@@ -284,7 +284,7 @@ def test_publication_inputs(project_dir):
     path.unlink()
     assert load_publication(project, unit, 2022).issuer == ISSUER  # default: the unit's name
     path.write_text("issuer: 准格尔旗人民政府\ndate: 2023-02-30\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"data/2022/zhungeer/publication.yaml:2: date 应写成 YYYY-MM-DD"):
+    with pytest.raises(InputError, match=r"data/2022/zhungeer/publication.yaml:2: '2023-02-30' 不是有效的日期。日期应写成 YYYY-MM-DD"):
         load_publication(project, unit, 2022)
     path.write_text("issuer: 准格尔旗人民政府\nsigned: 2023-01-31\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"publication.yaml:2: 不认识的字段 'signed'"):
@@ -421,5 +421,5 @@ def test_malformed_publication_file_stops_before_any_kernel(project_dir, capsys)
     (project_dir / "data/2022/zhungeer/publication.yaml").write_text("date: 2023-13-01\n", encoding="utf-8")
     assert main(["run", "--unit", "zhungeer", "--year", "2022", "--project", str(project_dir)]) == 3
     err = capsys.readouterr().err
-    assert "data/2022/zhungeer/publication.yaml:1: date 应写成 YYYY-MM-DD" in err
+    assert "data/2022/zhungeer/publication.yaml:1: '2023-13-01' 不是有效的日期。日期应写成 YYYY-MM-DD" in err
     assert not (project_dir / "outputs/2022").exists()  # nothing written

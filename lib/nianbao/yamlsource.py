@@ -126,6 +126,9 @@ def check_values(root: yaml.Node | None, display: str) -> None:
                 try:
                     constructor.construct_object(node)
                 except Exception as exc:  # noqa: BLE001 - whatever the constructor raises, the value is unreadable
+                    if node.tag == "tag:yaml.org,2002:timestamp":
+                        raise InputError(f"{where}: {node.value[:40]!r} 不是有效的日期。日期应写成 YYYY-MM-DD"
+                                         f"（如 2023-01-31）；不确定时留空。") from None
                     raise InputError(f"{where}: 值 {node.value[:40]!r} 不能按标签 {node.tag.rsplit(':', 1)[-1]} 读取"
                                      f"（{exc.__class__.__name__}）。请直接写数字；文字请加引号，并删去 !! 标签。") from None
                 constructor.constructed_objects.clear()
