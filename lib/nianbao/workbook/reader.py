@@ -13,6 +13,8 @@ from pathlib import Path
 from .. import forms
 from ..errors import InputError
 from ..form import Column, Form, Row, Table
+from openpyxl.utils import get_column_letter
+
 from .layout import Grid, fingerprint, grids
 from .writer import FACTS_FIRST_ROW, FACTS_HEADER, FACTS_SHEET, MARK, META_SHEET
 
@@ -61,12 +63,50 @@ def _text(v) -> str:
     return "" if v is None else str(v).strip()
 
 
+class Sheet:
+    """One worksheet's non-empty cells, read in one streaming pass (openpyxl's read-only mode: binding
+    merged ranges and styles, which a reader does not need, took most of the time of a full load)."""
+
+    def __init__(self, ws):
+        self.cells: dict[tuple[int, int], tuple[object, str]] = {}
+        self.max_row = self.max_column = 0
+        for row in ws.iter_rows():
+            for cell in row:
+                value = getattr(cell, "value", None)
+                if value is None:
+                    continue
+                self.cells[(cell.row, cell.column)] = (value, cell.data_type)
+                self.max_row = max(self.max_row, cell.row)
+                self.max_column = max(self.max_column, cell.column)
+
+    def value(self, r: int, c: int):
+        return self.cells.get((r, c), (None, "n"))[0]
+
+    def type(self, r: int, c: int) -> str:
+        return self.cells.get((r, c), (None, "n"))[1]
+
+
+class Book:
+    def __init__(self, wb):
+        self.sheetnames = list(wb.sheetnames)
+        self._wb = wb
+        self._sheets: dict[str, Sheet] = {}
+
+    def __getitem__(self, name: str) -> Sheet:
+        if name not in self._sheets:
+            self._sheets[name] = Sheet(self._wb[name])
+        return self._sheets[name]
+
+    def close(self) -> None:
+        self._wb.close()
+
+
 def _load(path: Path, display: str):
     from openpyxl import load_workbook
 
     try:
-        values = load_workbook(path, data_only=True)
-        formulas = load_workbook(path, data_only=False)
+        values = Book(load_workbook(path, data_only=True, read_only=True))
+        formulas = Book(load_workbook(path, data_only=False, read_only=True))
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise InputError(f"{display}: 无法作为 .xlsx 工作簿打开（{type(exc).__name__}: {exc}）。"
                          f"请用 Excel 或 WPS 另存为“Excel 工作簿 (*.xlsx)”后重试。") from None
@@ -82,9 +122,9 @@ def read_meta(wb, display: str) -> dict:
                          f"请用 nianbao workbook 生成的表格填写后交回。")
     ws = wb[META_SHEET]
     meta = {}
-    for row in ws.iter_rows(min_row=2, max_col=2, values_only=True):
-        if row[0] is not None:
-            meta[str(row[0])] = _text(row[1])
+    for r in range(2, ws.max_row + 1):
+        if ws.value(r, 1) is not None:
+            meta[str(ws.value(r, 1))] = _text(ws.value(r, 2))
     if meta.get("mark") != MARK:
         raise InputError(f"{display}: {META_SHEET} 工作表的内容不是 nianbao 写入的（标记 {meta.get('mark')!r}）。")
     return meta
@@ -93,7 +133,7 @@ def read_meta(wb, display: str) -> dict:
 def _check_layout(ws, g: Grid, name: str, display: str) -> list[str]:
     wrong = []
     for s in g.spans:
-        got = _text(ws.cell(s.row, s.col).value)
+        got = _text(ws.value(s.row, s.col))
         if got != s.text.strip():
             wrong.append((s, got))
     out = []
@@ -101,14 +141,9 @@ def _check_layout(ws, g: Grid, name: str, display: str) -> list[str]:
         out.append(f"{display}: {name}!{s.address} 应为「{s.text}」，实际为「{got or '（空白）'}」。")
     extra = []
     last_col = g.width
-    for r in range(g.last_row + 1, (ws.max_row or 0) + 1):
-        for c in range(1, max(last_col, ws.max_column or 0) + 1):
-            if _text(ws.cell(r, c).value):
-                extra.append(ws.cell(r, c).coordinate)
-    for r in range(1, g.last_row + 1):
-        for c in range(last_col + 1, (ws.max_column or 0) + 1):
-            if _text(ws.cell(r, c).value):
-                extra.append(ws.cell(r, c).coordinate)
+    for (r, c), (v, _) in sorted(ws.cells.items()):
+        if (r > g.last_row or c > last_col) and _text(v):
+            extra.append(f"{get_column_letter(c)}{r}")
     if extra:
         out.append(f"{display}: {name} 在表格之外有内容（{'、'.join(f'{name}!{a}' for a in extra[:5])}"
                    f"{'等' if len(extra) > 5 else ''}）。")
@@ -123,6 +158,14 @@ def read_workbook(path: str | Path, display: str | None = None) -> list[Submissi
     path = Path(path)
     display = display or str(path)
     values, formulas = _load(path, display)
+    try:
+        return _read(values, formulas, display)
+    finally:
+        values.close()
+        formulas.close()
+
+
+def _read(values: Book, formulas: Book, display: str) -> list[Submission]:
     meta = read_meta(values, display)
     try:
         form = forms.get(meta.get("form", ""))
@@ -151,17 +194,17 @@ def read_workbook(path: str | Path, display: str | None = None) -> list[Submissi
         for (rk, ck), inp in g.inputs.items():
             row = table.row(rk)
             col = row.column(ck)
-            cell, fcell = ws.cell(inp.row, inp.col), wf.cell(inp.row, inp.col)
+            value = ws.value(inp.row, inp.col)
             where = f"{name}!{inp.address}"
-            entry = Entry(table, row, col, cell.value, where)
-            formula = fcell.value
-            if fcell.data_type == "f" or type(formula).__name__ in ("ArrayFormula", "DataTableFormula"):
+            entry = Entry(table, row, col, value, where)
+            formula = wf.value(inp.row, inp.col)
+            if wf.type(inp.row, inp.col) == "f" or type(formula).__name__ in ("ArrayFormula", "DataTableFormula"):
                 entry.formula = str(getattr(formula, "text", formula))
-                if cell.value is None:
+                if value is None:
                     entry.problem = (f"单元格是公式（{entry.formula}），但文件中没有保存它的计算结果，无法读取数值。"
                                      f"请在 Excel 或 WPS 中打开后保存再交回，或直接填写数字。")
-            if cell.data_type == "e":
-                entry.problem = f"单元格是错误值 {cell.value}（公式无法计算）。请改正公式或直接填写数字。"
+            if ws.type(inp.row, inp.col) == "e":
+                entry.problem = f"单元格是错误值 {value}（公式无法计算）。请改正公式或直接填写数字。"
             sub.entries[(table.key, rk, ck)] = entry
     formulas_used = [e.where for e in sub.entries.values() if e.formula and not e.problem]
     if formulas_used:
@@ -173,14 +216,14 @@ def read_workbook(path: str | Path, display: str | None = None) -> list[Submissi
 
 
 def _facts(ws, display: str, problems: list[str]) -> list[FactEntry]:
-    head = tuple(_text(ws.cell(FACTS_FIRST_ROW - 1, c).value) for c in range(1, len(FACTS_HEADER) + 1))
+    head = tuple(_text(ws.value(FACTS_FIRST_ROW - 1, c)) for c in range(1, len(FACTS_HEADER) + 1))
     if head != FACTS_HEADER:
         problems.append(f"{display}: {FACTS_SHEET} 第{FACTS_FIRST_ROW - 1}行的表头应为「{'、'.join(FACTS_HEADER)}」，"
                         f"实际为「{'、'.join(head)}」。请不要插入、删除或移动该表的行和列。")
         return []
     out = []
-    for r in range(FACTS_FIRST_ROW, (ws.max_row or 0) + 1):
-        key, label, value, unit, approx = (ws.cell(r, c).value for c in range(1, 6))
+    for r in range(FACTS_FIRST_ROW, ws.max_row + 1):
+        key, label, value, unit, approx = (ws.value(r, c) for c in range(1, 6))
         where = f"{FACTS_SHEET}!A{r}"
         if all(_text(v) == "" for v in (key, label, value, unit, approx)):
             continue

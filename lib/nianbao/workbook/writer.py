@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+from copy import copy
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from .. import __version__, atomic
@@ -73,6 +75,59 @@ class WorkbookInput:
 
 def _font(bold=False, size=11, color=None) -> Font:
     return Font(name=FONT, size=size, bold=bold, color=color, charset=134, family=3)
+
+
+def _presets() -> dict[str, dict]:
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    left = Alignment(horizontal="left", vertical="center", wrap_text=True)
+    return {
+        "title": dict(font=_font(bold=True, size=14), alignment=Alignment(horizontal="center", vertical="center")),
+        "heading": dict(font=_font(bold=True, size=13)),
+        "text": dict(font=_font(), alignment=Alignment(horizontal="left", vertical="center")),
+        "text_bold": dict(font=_font(bold=True), alignment=Alignment(vertical="center")),
+        "text_wrap": dict(font=_font(), alignment=Alignment(wrap_text=True, vertical="center")),
+        "note": dict(font=_font(size=10), alignment=Alignment(wrap_text=True, vertical="center")),
+        "head": dict(font=_font(bold=True), fill=HEAD_FILL, border=BORDER, alignment=center),
+        "corner": dict(font=_font(size=10), fill=HEAD_FILL, border=BORDER, alignment=center),
+        "header": dict(font=_font(), fill=HEAD_FILL, border=BORDER, alignment=center),
+        "block": dict(font=_font(bold=True), fill=HEAD_FILL, border=BORDER, alignment=left),
+        "group": dict(font=_font(), border=BORDER, alignment=center),
+        "label": dict(font=_font(), border=BORDER, alignment=left),
+        "shaded": dict(fill=HEAD_FILL, border=BORDER),
+        "framed": dict(border=BORDER),
+        "input": dict(font=_font(), fill=INPUT_FILL, border=BORDER, protection=Protection(locked=False),
+                      alignment=Alignment(horizontal="right", vertical="center")),
+        "cell": dict(font=_font(), border=BORDER, alignment=Alignment(vertical="center")),
+        "cell_wrap": dict(font=_font(), border=BORDER, alignment=Alignment(wrap_text=True, vertical="center")),
+        "open": dict(font=_font(), border=BORDER, protection=Protection(locked=False)),
+        "open_input": dict(font=_font(), border=BORDER, fill=INPUT_FILL, protection=Protection(locked=False)),
+    }
+
+
+PRESETS = _presets()
+
+
+class Looks:
+    """The cell styles of one workbook, each built once and then copied onto cells: openpyxl hashes a
+    style object on every assignment, which made styling most of the writing time."""
+
+    def __init__(self):
+        self._made: dict[str, object] = {}
+
+    def __call__(self, cell, name: str):
+        made = self._made.get(name)
+        if made is None:
+            for k, v in PRESETS[name].items():
+                setattr(cell, k, v)
+            self._made[name] = copy(cell._style)
+        else:
+            cell._style = copy(made)
+        return cell
+
+
+def merge(ws, r1: int, c1: int, r2: int, c2: int) -> None:
+    """Merge a range, keeping each covered cell's own border (drawn from the cells' styles)."""
+    ws.merged_cells.add(MergedCellRange(ws, f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}"))
 
 
 def _width(text: str) -> int:
@@ -126,55 +181,43 @@ def _validation(col: Column) -> DataValidation | None:
     return None
 
 
-def _table_sheet(wb: Workbook, form: Form, table: Table, g: Grid, data: WorkbookInput) -> None:
+def _table_sheet(wb: Workbook, form: Form, table: Table, g: Grid, data: WorkbookInput, look: Looks) -> None:
     ws = wb.create_sheet(sheet_name(table))
     widths = _column_widths(g)
     for c, w in widths.items():
         ws.column_dimensions[get_column_letter(c)].width = w
     last_col = get_column_letter(g.width)
-    ws.merge_cells(f"A1:{last_col}1")
-    ws["A1"] = _section_heading(form, table)
-    ws["A1"].font = _font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    merge(ws, 1, 1, 1, g.width)
+    look(ws.cell(1, 1, _section_heading(form, table)), "title")
     ws.row_dimensions[1].height = 24
-    ws.merge_cells(f"A2:{last_col}2")
-    ws["A2"] = f"填报单位：{data.unit.name}　　报告年度：{data.year}年"
-    ws["A2"].font = _font()
-    ws["A2"].alignment = Alignment(horizontal="left", vertical="center")
+    merge(ws, 2, 1, 2, g.width)
+    look(ws.cell(2, 1, f"填报单位：{data.unit.name}　　报告年度：{data.year}年"), "text")
     heights: dict[int, float] = {}
     for s in g.spans:
+        role = "header" if s.role == "group" and g.label_cols == 0 else s.role
+        rest = "shaded" if role in ("corner", "header", "block") else "framed"
         for r in range(s.row, s.row + s.height):
             for c in range(s.col, s.col + s.width):
-                cell = ws.cell(r, c)
-                cell.border = BORDER
-                if s.role in ("corner", "header", "block") or (s.role == "group" and g.label_cols == 0):
-                    cell.fill = HEAD_FILL
+                if (r, c) != (s.row, s.col):
+                    look(ws.cell(r, c), rest)
         if s.height > 1 or s.width > 1:
-            ws.merge_cells(start_row=s.row, start_column=s.col, end_row=s.row + s.height - 1,
-                           end_column=s.col + s.width - 1)
-        cell = ws.cell(s.row, s.col, s.text)
-        cell.font = _font(bold=s.role == "block", size=10 if s.role == "corner" else 11)
-        left = s.role == "label" or (s.role == "block")
-        cell.alignment = Alignment(horizontal="left" if left else "center", vertical="center", wrap_text=True)
+            merge(ws, s.row, s.col, s.row + s.height - 1, s.col + s.width - 1)
+        look(ws.cell(s.row, s.col, s.text), role)
         span_width = sum(widths.get(c, 9) for c in range(s.col, s.col + s.width))
         need = _lines(s.text, span_width) * 14.5 / s.height + 4
         heights[s.row] = max(heights.get(s.row, 15), need)
     dvs: dict[tuple, DataValidation] = {}
+    values = data.values.get(table.key, {})
     for (row_key, col_key), inp in g.inputs.items():
         col = table.row(row_key).column(col_key)
         if inp.width > 1:
-            ws.merge_cells(start_row=inp.row, start_column=inp.col, end_row=inp.row, end_column=inp.col + inp.width - 1)
-        for c in range(inp.col, inp.col + inp.width):
-            ws.cell(inp.row, c).border = BORDER
-        cell = ws.cell(inp.row, inp.col)
-        value = data.values.get(table.key, {}).get((row_key, col_key))
+            merge(ws, inp.row, inp.col, inp.row, inp.col + inp.width - 1)
+            for c in range(inp.col + 1, inp.col + inp.width):
+                look(ws.cell(inp.row, c), "framed")
+        cell = look(ws.cell(inp.row, inp.col), "input")
+        value = values.get((row_key, col_key))
         if value is not None:
             cell.value = value
-        cell.fill = INPUT_FILL
-        cell.protection = Protection(locked=False)
-        cell.font = _font()
-        cell.alignment = Alignment(horizontal="right", vertical="center")
-        cell.number_format = "General"
         key = (col.type, col.decimals)
         if key not in dvs:
             dv = _validation(col)
@@ -205,7 +248,7 @@ def _fit(ws, landscape: bool = False) -> None:
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
 
-def _instructions(wb: Workbook, data: WorkbookInput) -> None:
+def _instructions(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
     ws = wb.active
     ws.title = INSTRUCTIONS_SHEET
     form = data.form
@@ -217,43 +260,40 @@ def _instructions(wb: Workbook, data: WorkbookInput) -> None:
                 amount_cols.append(c)
     tables = "、".join(sheet_name(t) for t in form.tables)
     lines = [
-        (f"{data.unit.name}{data.year}年{form.title}数据填报表", True),
-        (f"报告格式：{form.document}　单位编号：{data.unit.id}", False),
-        ("", False),
-        ("填写方法", True),
-        (f"1. 在工作表 {tables} 的黄色单元格中填写数字；其他单元格已锁定，无需改动。", False),
-        ("2. 件数、数量填写非负整数；没有发生的事项填 0。", False),
-        *[(f"3. 「{c.label}」填写非负数，最多 {c.decimals} 位小数；工具不会替您四舍五入。", False) for c in amount_cols],
-        ("4. 不要留空，也不要填写“/”“—”“无”：这些是缺失值，不是 0，收回时会被退回。", False),
-        ("5. 数字请用半角阿拉伯数字，不加千分位逗号，不加单位。", False),
-        (f"6. 工作表“{CHECK_SHEET}”随填写自动计算表格的勾稽关系：每条规则显示平衡或不平衡及差额。提交前请核对全部平衡。", False),
-        (f"7. 工作表“{FACTS_SHEET}”填写报告正文引用的其他数字（名称、说明、数值、单位；约数填“是”表示“余”）。", False),
-        ("8. 不要插入、删除或移动行和列，不要重命名或删除工作表：收回时逐格核对表格位置，改动过布局的表格会被拒收。", False),
-        ("9. 填好后按原文件名交回。本表由 nianbao workbook 生成，由 nianbao collect 读入。", False),
+        (f"{data.unit.name}{data.year}年{form.title}数据填报表", "title"),
+        (f"报告格式：{form.document}　单位编号：{data.unit.id}", "text_wrap"),
+        ("", "text_wrap"),
+        ("填写方法", "text_bold"),
+        (f"1. 在工作表 {tables} 的黄色单元格中填写数字；其他单元格已锁定，无需改动。", "text_wrap"),
+        ("2. 件数、数量填写非负整数；没有发生的事项填 0。", "text_wrap"),
+        *[(f"3. 「{c.label}」填写非负数，最多 {c.decimals} 位小数；工具不会替您四舍五入。", "text_wrap")
+          for c in amount_cols],
+        ("4. 不要留空，也不要填写“/”“—”“无”：这些是缺失值，不是 0，收回时会被退回。", "text_wrap"),
+        ("5. 数字请用半角阿拉伯数字，不加千分位逗号，不加单位。", "text_wrap"),
+        (f"6. 工作表“{CHECK_SHEET}”随填写自动计算表格的勾稽关系：每条规则显示平衡或不平衡及差额。提交前请核对全部平衡。",
+         "text_wrap"),
+        (f"7. 工作表“{FACTS_SHEET}”填写报告正文引用的其他数字（名称、说明、数值、单位；约数填“是”表示“余”）。", "text_wrap"),
+        ("8. 不要插入、删除或移动行和列，不要重命名或删除工作表：收回时逐格核对表格位置，改动过布局的表格会被拒收。",
+         "text_wrap"),
+        ("9. 填好后按原文件名交回。本表由 nianbao workbook 生成，由 nianbao collect 读入。", "text_wrap"),
     ]
     if data.notes:
-        lines += [("", False), ("已预填的内容（请核对）", True)] + [(f"· {n}", False) for n in data.notes]
-    for i, (text, bold) in enumerate(lines, start=1):
-        cell = ws.cell(i, 1, text)
-        cell.font = _font(bold=bold, size=14 if i == 1 else 11)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        lines += [("", "text_wrap"), ("已预填的内容（请核对）", "text_bold")] + [(f"· {n}", "text_wrap") for n in data.notes]
+    for i, (text, name) in enumerate(lines, start=1):
+        look(ws.cell(i, 1, text or None), name)
+    ws["A1"].alignment = Alignment(horizontal="left", vertical="center")
     ws.protection.sheet = True
     ws.sheet_view.showGridLines = False
     _fit(ws)
 
 
-def _facts_sheet(wb: Workbook, data: WorkbookInput) -> None:
+def _facts_sheet(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
     ws = wb.create_sheet(FACTS_SHEET)
-    ws["A1"] = f"报告正文引用的其他数字（{data.unit.name} {data.year}年）"
-    ws["A1"].font = _font(bold=True, size=13)
-    ws["A2"] = "名称用英文字母、数字和下划线（正文中写作 {{ fact.名称 }}）；数值填数字；约数填“是”时正文印作“N余”。"
-    ws["A2"].font = _font(size=10)
+    look(ws.cell(1, 1, f"报告正文引用的其他数字（{data.unit.name} {data.year}年）"), "heading")
+    look(ws.cell(2, 1, "名称用英文字母、数字和下划线（正文中写作 {{ fact.名称 }}）；数值填数字；约数填“是”时正文印作“N余”。"),
+         "note")
     for c, (head, width) in enumerate(zip(FACTS_HEADER, (26, 44, 14, 8, 8)), start=1):
-        cell = ws.cell(FACTS_FIRST_ROW - 1, c, head)
-        cell.font = _font(bold=True)
-        cell.fill = HEAD_FILL
-        cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center")
+        look(ws.cell(FACTS_FIRST_ROW - 1, c, head), "head")
         ws.column_dimensions[get_column_letter(c)].width = width
     facts = list(data.facts.values())
     for i in range(len(facts) + FACTS_BLANK_ROWS):
@@ -264,17 +304,12 @@ def _facts_sheet(wb: Workbook, data: WorkbookInput) -> None:
                 if v not in (None, ""):
                     ws.cell(r, c, v)
         for c in range(1, len(FACTS_HEADER) + 1):
-            cell = ws.cell(r, c)
-            cell.border = BORDER
-            cell.protection = Protection(locked=False)
-            cell.font = _font()
-            if c == 3:
-                cell.fill = INPUT_FILL
+            look(ws.cell(r, c), "open_input" if c == 3 else "open")
     ws.protection.sheet = True
     _fit(ws)
 
 
-def _check_sheet(wb: Workbook, data: WorkbookInput, gs: dict[str, Grid]) -> None:
+def _check_sheet(wb: Workbook, data: WorkbookInput, gs: dict[str, Grid], look: Looks) -> None:
     from ..validation.checks import CheckContext
 
     form = data.form
@@ -284,52 +319,48 @@ def _check_sheet(wb: Workbook, data: WorkbookInput, gs: dict[str, Grid]) -> None
     ctx = CheckContext(unit=data.unit, year=data.year, figures=None, prior=getattr(prior, "figures", None),
                        prior_error=getattr(prior, "error", None), prior_note=getattr(prior, "note", None))
     blocks = formulas.blocks(form, refs, ctx)
-    for c, w in zip("ABCDEF", (16, 60, 14, 14, 10, 14)):
+    for c, w in zip("ABCDEF", (18, 60, 14, 14, 10, 14)):
         ws.column_dimensions[c].width = w
-    ws["A1"] = f"勾稽关系与数据校验（{data.unit.name} {data.year}年，随填写自动计算）"
-    ws["A1"].font = _font(bold=True, size=13)
-    ws["A2"] = ("每条规则的结论：平衡/通过 = 符合；不平衡/不通过 = 有误，见下方明细的差额；未填完 = 有单元格尚未填写；"
-                "未适用 = 本单位本年不检查此项。最终以 nianbao validate 的结果为准。")
-    ws["A2"].font = _font(size=10)
-    ws["A2"].alignment = Alignment(wrap_text=True)
-    ws.merge_cells("A2:F2")
+    look(ws.cell(1, 1, f"勾稽关系与数据校验（{data.unit.name} {data.year}年，随填写自动计算）"), "heading")
+    look(ws.cell(2, 1, "每条规则的结论：平衡/通过 = 符合；不平衡/不通过 = 有误，见下方明细的差额；未填完 = 有单元格尚未填写；"
+                       "未适用 = 本单位本年不检查此项。最终以 nianbao validate 的结果为准。"), "note")
+    merge(ws, 2, 1, 2, 6)
     ws.row_dimensions[2].height = 30
     head_row = 4
-    for c, text in ((1, "规则"), (2, "说明"), (3, "级别"), (6, "结论")):
-        _head(ws.cell(head_row, c, text))
+    for c, text in ((1, "规则"), (2, "说明"), (3, "级别"), (4, None), (5, None), (6, "结论")):
+        look(ws.cell(head_row, c, text), "head")
+    merge(ws, head_row, 3, head_row, 5)
     # summary rows first, detail rows after; summary formulas point at the detail rows
     detail_start = head_row + len(blocks) + 3
     r_detail = detail_start + 1
     for c, text in enumerate(("规则", "检查项", "左边（合计）", "右边（应等于）", "差额", "结论"), start=1):
-        _head(ws.cell(detail_start, c, text))
-    ws.cell(detail_start - 1, 1, "明细").font = _font(bold=True)
-    verdict_cells = []
+        look(ws.cell(detail_start, c, text), "head")
+    look(ws.cell(detail_start - 1, 1, "明细"), "text_bold")
     for i, block in enumerate(blocks):
         rs = head_row + 1 + i
-        ws.cell(rs, 1, block.rule_id)
-        ws.cell(rs, 2, block.description).alignment = Alignment(wrap_text=True, vertical="center")
-        ws.cell(rs, 3, SEVERITY_LABELS.get(block.severity, block.severity))
+        look(ws.cell(rs, 1, block.rule_id), "cell")
+        look(ws.cell(rs, 2, block.description), "cell_wrap")
+        look(ws.cell(rs, 3, SEVERITY_LABELS.get(block.severity, block.severity)), "cell")
+        look(ws.cell(rs, 4), "cell")
+        look(ws.cell(rs, 5), "cell")
+        merge(ws, rs, 3, rs, 5)
+        verdict = look(ws.cell(rs, 6), "cell_wrap")
         ws.row_dimensions[rs].height = 15 * _lines(block.description, 60) + 2
         if not block.supported:
-            ws.cell(rs, 6, formulas.NOT_IN_SHEET)
+            verdict.value = formulas.NOT_IN_SHEET
             continue
         if block.reason is not None:
-            ws.cell(rs, 6, f"{formulas.NOT_APPLICABLE}：{block.reason}")
+            verdict.value = f"{formulas.NOT_APPLICABLE}：{block.reason}"
             continue
         first = r_detail
         for item in block.items:
-            _detail(ws, r_detail, block.rule_id, item)
+            _detail(ws, r_detail, block.rule_id, item, look)
             r_detail += 1
         last = r_detail - 1
         good, bad = block.items[0].words if block.items else (formulas.PASSED, formulas.FAILED)
         rng = f"F{first}:F{last}"
-        ws.cell(rs, 6, f'=IF(COUNTIF({rng},"{bad}")>0,"{bad}",IF(COUNTIF({rng},"{formulas.UNFILLED}")>0,'
-                        f'"{formulas.UNFILLED}","{good}"))')
-        verdict_cells.append(f"F{rs}")
-    for r in range(head_row + 1, head_row + 1 + len(blocks)):
-        for c in (1, 2, 3, 6):
-            ws.cell(r, c).border = BORDER
-            ws.cell(r, c).font = _font()
+        verdict.value = (f'=IF(COUNTIF({rng},"{bad}")>0,"{bad}",IF(COUNTIF({rng},"{formulas.UNFILLED}")>0,'
+                         f'"{formulas.UNFILLED}","{good}"))')
     for rng in (f"F{head_row + 1}:F{head_row + len(blocks)}", f"F{detail_start + 1}:F{max(r_detail - 1, detail_start + 1)}"):
         for word in (formulas.UNBALANCED, formulas.FAILED):
             ws.conditional_formatting.add(rng, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=RED_FILL))
@@ -339,38 +370,25 @@ def _check_sheet(wb: Workbook, data: WorkbookInput, gs: dict[str, Grid]) -> None
     _fit(ws)
 
 
-def _head(cell) -> None:
-    cell.font = _font(bold=True)
-    cell.fill = HEAD_FILL
-    cell.border = BORDER
-    cell.alignment = Alignment(horizontal="center", vertical="center")
-
-
-def _detail(ws, r: int, rule_id: str, item: formulas.Item) -> None:
+def _detail(ws, r: int, rule_id: str, item: formulas.Item, look: Looks) -> None:
     good, bad = item.words
-    ws.cell(r, 1, rule_id)
-    ws.cell(r, 2, item.where).alignment = Alignment(wrap_text=True)
+    cells = [look(ws.cell(r, c), "cell_wrap" if c == 2 else "cell") for c in range(1, 7)]
+    cells[0].value, cells[1].value = rule_id, item.where
     if item.count is not None:
-        ws.cell(r, 3, f"={item.count}")
-        ws.cell(r, 6, f'=IF(C{r}=0,"{good}","{bad}")')
-    else:
-        refs = formulas.compress(item.left.refs + item.right.refs)
-        n = len(item.left.refs + item.right.refs)
-        ws.cell(r, 3, f"={item.left.formula()}")
-        if item.right.constant is None:
-            ws.cell(r, 4, "（上年无此数）")
-            ws.cell(r, 6, "无法比较")
-        else:
-            ws.cell(r, 4, f"={item.right.formula()}")
-            filled = f"COUNT({','.join(refs)})<{n}" if n else "FALSE"
-            diff = f"C{r}-D{r}" if item.decimals == 0 else f"ROUND(C{r}-D{r},{item.decimals})"
-            ws.cell(r, 5, f'=IF({filled},"",{diff})')
-            ws.cell(r, 6, f'=IF({filled},"{formulas.UNFILLED}",IF({diff}=0,"{good}","{bad}"))')
-    for c in range(1, 7):
-        ws.cell(r, c).border = BORDER
-        if c != 2:
-            ws.cell(r, c).font = _font()
-    ws.cell(r, 2).font = _font()
+        cells[2].value = f"={item.count}"
+        cells[5].value = f'=IF(C{r}=0,"{good}","{bad}")'
+        return
+    refs = formulas.compress(item.left.refs + item.right.refs)
+    n = len(item.left.refs + item.right.refs)
+    cells[2].value = f"={item.left.formula()}"
+    if item.right.constant is None:
+        cells[3].value, cells[5].value = "（上年无此数）", "无法比较"
+        return
+    cells[3].value = f"={item.right.formula()}"
+    filled = f"COUNT({','.join(refs)})<{n}" if n else "FALSE"
+    diff = f"C{r}-D{r}" if item.decimals == 0 else f"ROUND(C{r}-D{r},{item.decimals})"
+    cells[4].value = f'=IF({filled},"",{diff})'
+    cells[5].value = f'=IF({filled},"{formulas.UNFILLED}",IF({diff}=0,"{good}","{bad}"))'
 
 
 def meta_items(data: WorkbookInput) -> list[tuple[str, str]]:
@@ -395,12 +413,13 @@ def _meta_sheet(wb: Workbook, data: WorkbookInput) -> None:
 
 def build(data: WorkbookInput) -> Workbook:
     wb = Workbook()
+    look = Looks()
     gs = grids(data.form)
-    _instructions(wb, data)
+    _instructions(wb, data, look)
     for table in data.form.tables:
-        _table_sheet(wb, data.form, table, gs[table.key], data)
-    _facts_sheet(wb, data)
-    _check_sheet(wb, data, gs)
+        _table_sheet(wb, data.form, table, gs[table.key], data, look)
+    _facts_sheet(wb, data, look)
+    _check_sheet(wb, data, gs, look)
     _meta_sheet(wb, data)
     wb.active = 1
     stamp = datetime(data.year + 1, 1, 1)
