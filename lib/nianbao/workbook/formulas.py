@@ -8,7 +8,7 @@ gets a row saying it is checked by ``nianbao validate`` only, so no rule silentl
 
 The verdicts follow the validation exactly: an item with an unfilled cell is not compared (未填完),
 as Great Expectations ignores a pair with a missing side; a rule that does not apply (no prior year,
-a unit that may make 规章) says 未适用 with the validation's own reason.
+a unit allowed to make rules) says 未适用 with the validation's own reason.
 """
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ def sheet_name(table: Table) -> str:
 
 
 def file_name(form: Form, unit: Unit, year: int) -> str:
-    """The name a clerk recognises: 2022年准格尔旗人民政府政府信息公开工作年度报告数据.xlsx"""
+    """The name a clerk recognises: "<year>年<unit name><form title>数据.xlsx"."""
     return f"{year}年{unit.name}{form.title}数据.xlsx"
 
 
@@ -264,7 +264,7 @@ def _instructions(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
         (f"报告格式：{form.document}　单位编号：{data.unit.id}", "text_wrap"),
         ("", "text_wrap"),
         ("填写方法", "text_bold"),
-        (f"1. 在工作表 {tables} 的黄色单元格中填写数字；其他单元格已锁定，无需改动。", "text_wrap"),
+        (f"1. 在工作表 {tables} 的黄色单元格中填写数字；其余单元格已锁定，无需改动。", "text_wrap"),
         ("2. 件数、数量填写非负整数；没有发生的事项填 0。", "text_wrap"),
         *[(f"3. 「{c.label}」填写非负数，最多 {c.decimals} 位小数；工具不会替您四舍五入。", "text_wrap")
           for c in amount_cols],
@@ -272,7 +272,7 @@ def _instructions(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
         ("5. 数字请用半角阿拉伯数字，不加千分位逗号，不加单位。", "text_wrap"),
         (f"6. 工作表“{CHECK_SHEET}”随填写自动计算表格的勾稽关系：每条规则显示平衡或不平衡及差额。提交前请核对全部平衡。",
          "text_wrap"),
-        (f"7. 工作表“{FACTS_SHEET}”填写报告正文引用的其他数字（名称、说明、数值、单位；约数填“是”表示“余”）。", "text_wrap"),
+        (f"7. 工作表“{FACTS_SHEET}”填写报告正文引用的表外数字（名称、说明、数值、单位；约数填“是”表示“余”）。", "text_wrap"),
         ("8. 不要插入、删除或移动行和列，不要重命名或删除工作表：收回时逐格核对表格位置，改动过布局的表格会被拒收。",
          "text_wrap"),
         ("9. 填好后按原文件名交回。本表由 nianbao workbook 生成，由 nianbao collect 读入。", "text_wrap"),
@@ -289,7 +289,7 @@ def _instructions(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
 
 def _facts_sheet(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
     ws = wb.create_sheet(FACTS_SHEET)
-    look(ws.cell(1, 1, f"报告正文引用的其他数字（{data.unit.name} {data.year}年）"), "heading")
+    look(ws.cell(1, 1, f"报告正文引用的表外数字（{data.unit.name} {data.year}年）"), "heading")
     look(ws.cell(2, 1, "名称用英文字母、数字和下划线（正文中写作 {{ fact.名称 }}）；数值填数字；约数填“是”时正文印作“N余”。"),
          "note")
     for c, (head, width) in enumerate(zip(FACTS_HEADER, (26, 44, 14, 8, 8)), start=1):
