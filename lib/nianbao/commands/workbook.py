@@ -53,15 +53,24 @@ def main(args) -> int:
         if folder.suffix.lower() == ".xlsx":
             raise InputError(f"--all 写入一个文件夹（每个单位一份），不是一个文件：{args.out}")
         targets = [(u, folder / file_name(form, u, args.year)) for u in units]
+    failed = []
     for unit, out in targets:
-        data = workbook_input(project, unit, args.year, registry)
+        try:
+            data = workbook_input(project, unit, args.year, registry)
+        except InputError as exc:
+            if args.unit:
+                raise
+            failed.append(f"{unit.name}（{unit.id}）: {exc}")
+            continue
         write(out, data)
         filled = sum(len(v) for v in data.values.values())
         total = sum(1 for t in form.tables for _ in t.cells())
         print(f"{unit.name}（{unit.id}）{args.year}年：{project.rel(out)}（已填 {filled}/{total} 格"
               f"{'，' + '；'.join(data.notes) if data.notes else ''}）")
     if len(targets) > 1:
-        print(f"共 {len(targets)} 份工作簿。填好后交回，用 nianbao collect 读入。")
+        print(f"共 {len(targets) - len(failed)} 份工作簿。填好后交回，用 nianbao collect 读入。")
+    if failed:
+        raise InputError(f"{len(failed)} 个单位的工作簿未生成（数据文件无法读取）：\n" + "\n".join(f"  - {f}" for f in failed))
     return 0
 
 

@@ -134,7 +134,7 @@ def _width(text: str) -> int:
     """Display width of text in spreadsheet column units (a CJK character counts 2)."""
     import unicodedata
 
-    return sum(1.8 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return sum(1.65 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _section_heading(form: Form, table: Table) -> str:
@@ -252,7 +252,7 @@ def _instructions(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
     ws = wb.active
     ws.title = INSTRUCTIONS_SHEET
     form = data.form
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 76
     amount_cols = []
     for t in form.tables:
         for c in t.columns:
@@ -270,17 +270,16 @@ def _instructions(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
           for c in amount_cols],
         ("4. 不要留空，也不要填写“/”“—”“无”：这些是缺失值，不是 0，收回时会被退回。", "text_wrap"),
         ("5. 数字请用半角阿拉伯数字，不加千分位逗号，不加单位。", "text_wrap"),
-        (f"6. 工作表“{CHECK_SHEET}”随填写自动计算表格的勾稽关系：每条规则显示平衡或不平衡及差额。提交前请核对全部平衡。",
-         "text_wrap"),
-        (f"7. 工作表“{FACTS_SHEET}”填写报告正文引用的表外数字（名称、说明、数值、单位；约数填“是”表示“余”）。", "text_wrap"),
-        ("8. 不要插入、删除或移动行和列，不要重命名或删除工作表：收回时逐格核对表格位置，改动过布局的表格会被拒收。",
-         "text_wrap"),
+        (f"6. 工作表“{CHECK_SHEET}”随填写自动计算勾稽关系，每条规则显示平衡或不平衡及差额；提交前请核对。", "text_wrap"),
+        (f"7. 工作表“{FACTS_SHEET}”填写正文引用的表外数字：名称、说明、数值、单位；约数填“是”。", "text_wrap"),
+        ("8. 不要插入、删除或移动行列，不要改名或删除工作表：收回时逐格核对位置，改动过的表格会被拒收。", "text_wrap"),
         ("9. 填好后按原文件名交回。本表由 nianbao workbook 生成，由 nianbao collect 读入。", "text_wrap"),
     ]
     if data.notes:
         lines += [("", "text_wrap"), ("已预填的内容（请核对）", "text_bold")] + [(f"· {n}", "text_wrap") for n in data.notes]
     for i, (text, name) in enumerate(lines, start=1):
         look(ws.cell(i, 1, text or None), name)
+        ws.row_dimensions[i].height = (22 if name == "title" else 15) * _lines(text, 76) + 3
     ws["A1"].alignment = Alignment(horizontal="left", vertical="center")
     ws.protection.sheet = True
     ws.sheet_view.showGridLines = False
@@ -292,6 +291,9 @@ def _facts_sheet(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
     look(ws.cell(1, 1, f"报告正文引用的表外数字（{data.unit.name} {data.year}年）"), "heading")
     look(ws.cell(2, 1, "名称用英文字母、数字和下划线（正文中写作 {{ fact.名称 }}）；数值填数字；约数填“是”时正文印作“N余”。"),
          "note")
+    merge(ws, 1, 1, 1, len(FACTS_HEADER))
+    merge(ws, 2, 1, 2, len(FACTS_HEADER))
+    ws.row_dimensions[2].height = 30
     for c, (head, width) in enumerate(zip(FACTS_HEADER, (26, 44, 14, 8, 8)), start=1):
         look(ws.cell(FACTS_FIRST_ROW - 1, c, head), "head")
         ws.column_dimensions[get_column_letter(c)].width = width
@@ -319,7 +321,7 @@ def _check_sheet(wb: Workbook, data: WorkbookInput, gs: dict[str, Grid], look: L
     ctx = CheckContext(unit=data.unit, year=data.year, figures=None, prior=getattr(prior, "figures", None),
                        prior_error=getattr(prior, "error", None), prior_note=getattr(prior, "note", None))
     blocks = formulas.blocks(form, refs, ctx)
-    for c, w in zip("ABCDEF", (18, 60, 14, 14, 10, 14)):
+    for c, w in zip("ABCDEF", (18, 60, 14, 14, 10, 20)):
         ws.column_dimensions[c].width = w
     look(ws.cell(1, 1, f"勾稽关系与数据校验（{data.unit.name} {data.year}年，随填写自动计算）"), "heading")
     look(ws.cell(2, 1, "每条规则的结论：平衡/通过 = 符合；不平衡/不通过 = 有误，见下方明细的差额；未填完 = 有单元格尚未填写；"
@@ -374,6 +376,8 @@ def _detail(ws, r: int, rule_id: str, item: formulas.Item, look: Looks) -> None:
     good, bad = item.words
     cells = [look(ws.cell(r, c), "cell_wrap" if c == 2 else "cell") for c in range(1, 7)]
     cells[0].value, cells[1].value = rule_id, item.where
+    if _lines(item.where, 60) > 1:
+        ws.row_dimensions[r].height = 15 * _lines(item.where, 60) + 2
     if item.count is not None:
         cells[2].value = f"={item.count}"
         cells[5].value = f'=IF(C{r}=0,"{good}","{bad}")'
