@@ -340,3 +340,43 @@ def test_summary_workbook_lists_every_unit_with_its_status(project_dir, capsys):
     assert t3["D3"].value == "准格尔旗人民政府" and t3["D4"].value == "通过"
     assert (t3["B5"].value, t3["C5"].value, t3["D5"].value) == ("一、本年新收政府信息公开申请数量", "自然人", 57)
     assert text  # the figures were only read
+
+
+def test_without_a_facts_sheet_the_existing_facts_are_kept(project_dir, seed_wb, capsys):
+    def edit(wb):
+        del wb[FACTS_SHEET]
+        cell_of(wb, "table4", "review", "upheld").value = 1
+        cell_of(wb, "table4", "review", "total").value = 1
+    wb = edited(seed_wb, "nofacts.xlsx", edit)
+    before = figures(project_dir).facts
+    assert collect(project_dir, wb) == 0
+    out = capsys.readouterr().out
+    assert "注意：来源中没有叙述数字，保留 data/2022/zhungeer/figures.yaml 中原有的 16 项。" in out
+    assert "  表四!A7 表四 第1行「行政复议」列「结果维持」: 0 → 1\n" in out
+    assert figures(project_dir).facts == before
+
+
+def test_all_writes_every_readable_unit_and_names_the_unreadable_one(project_dir, capsys):
+    units = project_dir / "params" / "units.yaml"
+    units.write_text(units.read_text(encoding="utf-8") + "  broken:\n    name: 坏数据县人民政府\n    level: county\n    parent: null\n",
+                     encoding="utf-8")
+    bad = project_dir / "data" / "2022" / "broken" / "figures.yaml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("unit: broken\nyear: 2022\ntable4: [\n", encoding="utf-8")
+    out = project_dir / "wb"
+    assert main(["workbook", "--project", str(project_dir), "--year", "2022", "--all", "--out", str(out)]) == 3
+    captured = capsys.readouterr()
+    assert [p.name for p in out.iterdir()] == [WB_NAME]
+    assert "1 个单位的工作簿未生成（数据文件无法读取）" in captured.err
+    assert "坏数据县人民政府（broken）: data/2022/broken/figures.yaml:4: YAML 格式错误" in captured.err
+
+
+def test_collect_names_paths_it_cannot_read(project_dir, tmp_path, capsys):
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    assert collect(project_dir, tmp_path / "old.xls", tmp_path / "missing.xlsx") == 3
+    out = capsys.readouterr().out
+    assert f"  {tmp_path / 'old.xls'}: 不认识的文件类型 .xls；可读入 .xlsx、.csv。旧版 .xls 请先用 Excel 或 WPS 另存为 .xlsx。" in out
+    assert f"  {tmp_path / 'missing.xlsx'}: 文件不存在。" in out
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
+    assert collect(project_dir, tmp_path / "broken.xlsx") == 3
+    assert "无法作为 .xlsx 工作簿打开" in capsys.readouterr().out

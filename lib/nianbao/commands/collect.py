@@ -142,7 +142,8 @@ def main(args) -> int:
             errors = ["没有可读入的文件。"]
         raise InputError(f"{len(refused)} 份被拒收{'，' + str(len(errors)) + ' 个路径无法读取' if errors else ''}；"
                          f"被拒收的单位数据未改动。请按上面的提示改正后重新交回。")
-    print("请运行 nianbao validate --year <年度> 检查读入的数据。")
+    for year in sorted({o.year for o in outcomes if o.year}):
+        print(f"请运行 nianbao validate --year {year} 检查读入的数据。")
     return 0
 
 
