@@ -380,3 +380,13 @@ def test_collect_names_paths_it_cannot_read(project_dir, tmp_path, capsys):
     (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
     assert collect(project_dir, tmp_path / "broken.xlsx") == 3
     assert "无法作为 .xlsx 工作簿打开" in capsys.readouterr().out
+
+
+def test_dry_run_shows_the_changes_and_writes_nothing(project_dir, seed_wb, capsys):
+    before = Project(project_dir).figures_file("zhungeer", YEAR).read_bytes()
+    wb = edited(seed_wb, "dry.xlsx", lambda wb: setattr(cell_of(wb, "table3", "carried_forward", "total"), "value", 3))
+    assert collect(project_dir, wb, extra=("--dry-run",)) == 0
+    out = capsys.readouterr().out
+    assert "将写入" in out and "  表三!J31 表三 第25行「四、结转下年度继续办理」列「总计」: 2 → 3\n" in out
+    assert "1 处改动（未写入：--dry-run）" in out
+    assert Project(project_dir).figures_file("zhungeer", YEAR).read_bytes() == before

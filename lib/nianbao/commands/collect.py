@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import InputError
 
 NAME = "collect"
-HELP = "read returned workbooks (.xlsx) or a long CSV into data/<year>/<unit>/figures.yaml (checked, atomic)"
+HELP = "把交回的填报表（.xlsx）或长表 CSV 读入 data/<年度>/<单位>/figures.yaml（逐格检查；有错的整份拒收）"
 
 STATUS = {"accepted": "已接收", "unchanged": "已接收（无变化）", "refused": "拒收"}
 
@@ -29,10 +29,10 @@ def readers() -> dict:
 def add_arguments(parser) -> None:
     from .common import add_project
 
-    parser.add_argument("paths", nargs="+", metavar="FILE|DIR", help="returned .xlsx workbooks or .csv files, or folders holding them")
-    parser.add_argument("--year", type=int, metavar="YEAR", help="refuse anything that is not for this report year")
-    parser.add_argument("--unit", metavar="ID", help="refuse anything that is not for this unit")
-    parser.add_argument("--dry-run", action="store_true", help="check and show the changes, write nothing")
+    parser.add_argument("paths", nargs="+", metavar="FILE|DIR", help="交回的 .xlsx 填报表或 .csv 文件，或存放它们的文件夹")
+    parser.add_argument("--year", type=int, metavar="YEAR", help="只接收这一报告年度的表格，其他年度的拒收")
+    parser.add_argument("--unit", metavar="ID", help="只接收这一单位的表格，其他单位的拒收")
+    parser.add_argument("--dry-run", action="store_true", help="只检查并列出改动，不写入任何文件")
     add_project(parser)
 
 

@@ -10,20 +10,20 @@ from pathlib import Path
 from ..errors import InputError
 
 NAME = "workbook"
-HELP = "write .xlsx workbooks to fill in (--unit ID | --all), the overview (--summary) or a long CSV (--csv FILE)"
+HELP = "生成 Excel/WPS 填报表（--unit 单位 | --all 全部单位）、各单位汇总表（--summary）或长表 CSV（--csv 文件）"
 
 
 def add_arguments(parser) -> None:
     from .common import add_project
 
-    parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="report year, e.g. 2022")
+    parser.add_argument("--year", required=True, type=int, metavar="YEAR", help="报告年度，如 2022")
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--unit", metavar="ID", help="one unit's workbook")
-    what.add_argument("--all", action="store_true", help="one workbook per registered unit")
-    what.add_argument("--summary", action="store_true", help="one workbook: every unit side by side with its validation status")
-    what.add_argument("--csv", metavar="FILE", help="every unit's figures as one long CSV table (unit, year, table, row, column, value)")
+    what.add_argument("--unit", metavar="ID", help="一个单位的填报表（params/units.yaml 中的单位编号）")
+    what.add_argument("--all", action="store_true", help="每个已登记单位一份填报表")
+    what.add_argument("--summary", action="store_true", help="一份汇总表：各单位数据并列，附校验结论")
+    what.add_argument("--csv", metavar="FILE", help="全部单位的数据写成一张长表 CSV（unit, year, table, row, column, value）")
     parser.add_argument("--out", metavar="PATH",
-                        help="file (--unit, --summary) or folder (--all) to write; default: outputs/<year>/workbooks/")
+                        help="输出文件（--unit、--summary）或文件夹（--all）；默认 outputs/<年度>/workbooks/")
     add_project(parser)
 
 
