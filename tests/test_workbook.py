@@ -390,3 +390,14 @@ def test_dry_run_shows_the_changes_and_writes_nothing(project_dir, seed_wb, caps
     assert "将写入" in out and "  表三!J31 表三 第25行「四、结转下年度继续办理」列「总计」: 2 → 3\n" in out
     assert "1 处改动（未写入：--dry-run）" in out
     assert Project(project_dir).figures_file("zhungeer", YEAR).read_bytes() == before
+
+
+def test_a_bad_fact_is_named_by_its_cell(project_dir, seed_wb, capsys):
+    def edit(wb):
+        wb[FACTS_SHEET]["C5"] = "1,560"
+        wb[FACTS_SHEET]["C30"] = 5
+    wb = edited(seed_wb, "facts.xlsx", edit)
+    assert collect(project_dir, wb) == 3
+    out = capsys.readouterr().out
+    assert f"  - {wb}: 叙述数字!C5（叙述数字「key_area_items」）: facts.key_area_items: '1,560' 含千分位逗号。请直接写数字，不加逗号。\n" in out
+    assert f"  - {wb}: 叙述数字!A30: 这一行填了内容但没有名称。请填写名称（英文字母、数字和下划线），或清空整行。\n" in out

@@ -92,7 +92,7 @@ def parse(sub: Submission, unit_name: str, kept_facts: dict[str, Fact]):
     """(figures, problems): the submission read by the YAML loader; problems name the source cells."""
     form = sub.form
     problems = list(sub.problems)
-    if problems:
+    if sub.fatal:
         return None, problems
     by_label = {}
     values: dict = {t.key: {} for t in form.tables}
@@ -180,6 +180,9 @@ def accept(project: Project, sub: Submission, unit, *, dry_run: bool = False) ->
         outcome.status = "unchanged"
         return outcome
     outcome.status = "accepted"
+    if not project.narrative_file(sub.unit, sub.year).is_file():
+        outcome.notes.append(f"{project.rel(project.narrative_file(sub.unit, sub.year))} 尚不存在：报告正文将使用默认模板，"
+                             f"请另行补写（表格数据已读入）。")
     if dry_run:
         return outcome
     tmp = atomic.temp_path(target)

@@ -55,6 +55,7 @@ class Submission:
     entries: dict[tuple[str, str, str], Entry] = field(default_factory=dict)
     facts: list[FactEntry] | None = None  # None: the source has no facts (the existing ones are kept)
     problems: list[str] = field(default_factory=list)  # reasons to refuse found while reading
+    fatal: bool = False  # the problems leave the cells unknown (layout, form): nothing more is read
     notes: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
 
@@ -179,17 +180,20 @@ def _read(values: Book, formulas: Book, display: str) -> list[Submission]:
     if meta.get("layout") != fingerprint(form):
         sub.problems.append(f"{display}: 工作簿按另一版本的格式定义生成（布局 {meta.get('layout')}，"
                             f"现在的 {form.id} 是 {fingerprint(form)}），逐格位置可能不同。请用 nianbao workbook 重新生成表格后填写。")
+        sub.fatal = True
         return [sub]
     for table in form.tables:
         name = meta.get(f"sheet.{table.key}", table.name)
         if name not in values.sheetnames:
             sub.problems.append(f"{display}: 缺少工作表「{name}」（{table.name}）。工作表不能删除或改名。")
+            sub.fatal = True
             continue
         g = grids(form)[table.key]
         ws, wf = values[name], formulas[name]
         layout = _check_layout(ws, g, name, display)
         if layout:
             sub.problems.extend(layout)
+            sub.fatal = True
             continue
         for (rk, ck), inp in g.inputs.items():
             row = table.row(rk)
