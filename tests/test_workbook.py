@@ -401,3 +401,13 @@ def test_a_bad_fact_is_named_by_its_cell(project_dir, seed_wb, capsys):
     out = capsys.readouterr().out
     assert f"  - {wb}: 叙述数字!C5（叙述数字「key_area_items」）: facts.key_area_items: '1,560' 含千分位逗号。请直接写数字，不加逗号。\n" in out
     assert f"  - {wb}: 叙述数字!A30: 这一行填了内容但没有名称。请填写名称（英文字母、数字和下划线），或清空整行。\n" in out
+
+
+@pytest.mark.parametrize("typed, message", [
+    (True, "单元格是逻辑值 TRUE，不是数字。请填写数字；没有发生的填 0。"),
+    (__import__("datetime").datetime(2022, 1, 5), "单元格是日期或时间（2022-01-05 00:00:00），不是数字：Excel/WPS 可能把输入的“1-5”“3/4”之类自动转成了日期。"),
+])
+def test_spreadsheet_types_that_are_not_numbers_are_refused(project_dir, seed_wb, capsys, typed, message):
+    wb = edited(seed_wb, "types.xlsx", lambda wb: setattr(cell_of(wb, "table4", "review", "total"), "value", typed))
+    assert collect(project_dir, wb) == 3
+    assert f"表四!E7（表四 第1行「行政复议」列「总计」）: {message}" in capsys.readouterr().out

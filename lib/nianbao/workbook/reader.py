@@ -6,6 +6,7 @@ Nothing is parsed here: cell values are handed on as the spreadsheet holds them,
 """
 from __future__ import annotations
 
+import datetime
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,6 +210,11 @@ def _read(values: Book, formulas: Book, display: str) -> list[Submission]:
                                      f"请在 Excel 或 WPS 中打开后保存再交回，或直接填写数字。")
             if ws.type(inp.row, inp.col) == "e":
                 entry.problem = f"单元格是错误值 {value}（公式无法计算）。请改正公式或直接填写数字。"
+            elif isinstance(value, bool):
+                entry.problem = f"单元格是逻辑值 {'TRUE' if value else 'FALSE'}，不是数字。请填写数字；没有发生的填 0。"
+            elif isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+                entry.problem = (f"单元格是日期或时间（{value}），不是数字：Excel/WPS 可能把输入的“1-5”“3/4”之类自动转成了日期。"
+                                 f"请把单元格格式设为“常规”后重新填写数字。")
             sub.entries[(table.key, rk, ck)] = entry
     formulas_used = [e.where for e in sub.entries.values() if e.formula and not e.problem]
     if formulas_used:
