@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..form import Form
-from .writer import BORDER, HEAD_FILL, RED_FILL, GREEN_FILL, _font, sheet_name
+from .writer import BORDER, GREEN_FILL, HEAD_FILL, RED_FILL, _fit, _font, sheet_name
 
 STATUS_SHEET = "校验状态"
 YELLOW_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -47,6 +47,8 @@ def build(form: Form, year: int, results: list, figures: dict, units: dict, unre
         status[uid] = "无法读取"
         _line(ws, r, (uid, units[uid].name if uid in units else "", "无法读取", "", "", why), RED_FILL)
         r += 1
+    _fit(ws, landscape=True)
+    ws.freeze_panes = "A4"
     order = [res.unit for res in results]
     for table in form.tables:
         _table(wb.create_sheet(sheet_name(table)), table, order, figures, units, status)
