@@ -22,7 +22,7 @@ def workbook_input(project: Project, unit: Unit, year: int, registry=None):
     from ..figures import load_figures
     from ..prior import load_prior
     from ..validation.rules import PreviousYearRule, compile_rules
-    from .writer import WorkbookInput
+    from .writer import WorkbookInput, check_context
 
     form = forms.for_year(year)
     values: dict = {t.key: {} for t in form.tables}
@@ -40,22 +40,22 @@ def workbook_input(project: Project, unit: Unit, year: int, registry=None):
         values = {k: {c: v for c, v in cells.items() if v is not None} for k, cells in current.values.items()}
         facts = dict(current.facts)
     prior = load_prior(project, unit.id, year, form, rollup=unit.rollup, registry=registry)
-    notes = []
-    if prior.figures is not None:
-        if not facts:
-            facts = {k: type(f)(key=f.key, value=None, unit=f.unit, label=f.label, approx=f.approx)
-                     for k, f in prior.figures.facts.items()}
-        for rule in compile_rules(form):
-            if not isinstance(rule, PreviousYearRule):
-                continue
-            t = rule.table
-            filled = False
-            for col in t.columns:
-                key = (rule.current.key, col.key)
-                before = prior.figures.values.get(t.key, {}).get((rule.previous.key, col.key))
-                if key not in values[t.key] and before is not None:
-                    values[t.key][key] = before
-                    filled = True
-            if filled:
-                notes.append(f"{t.name}「{rule.current.label}」已按 {year - 1} 年「{rule.previous.label}」预填。")
-    return WorkbookInput(form=form, unit=unit, year=year, values=values, facts=facts, prior=prior, notes=notes)
+    if prior.figures is not None and not facts:
+        facts = {k: type(f)(key=f.key, value=None, unit=f.unit, label=f.label, approx=f.approx)
+                 for k, f in prior.figures.facts.items()}
+    data = WorkbookInput(form=form, unit=unit, year=year, values=values, facts=facts, prior=prior)
+    if prior.figures is None:
+        return data
+    ctx = check_context(data)
+    for rule in compile_rules(form):
+        if not isinstance(rule, PreviousYearRule) or rule.not_applicable(ctx) is not None:
+            continue
+        filled = False
+        for _actual, before, f in rule.items_for(0, ctx):  # the columns the rule compares, with last year's figure
+            cells = values.setdefault(f["table"], {})
+            if (f["row"], f["column"]) not in cells and before is not None:
+                cells[(f["row"], f["column"])] = before
+                filled = True
+        if filled:
+            data.notes.append(f"{rule.table.name}「{rule.current.label}」已按 {year - 1} 年「{rule.previous.label}」预填。")
+    return data

@@ -20,6 +20,11 @@ from ..cells import MISSING_MARKERS
 from ..form import Form
 from .layout import Grid
 
+# Column types whose cells are integers, and those that may be negative (a yearly increase/decrease),
+# as the validation's cell rules treat them.
+INTEGER_TYPES = ("count", "signed")
+SIGNED_TYPES = ("signed",)
+
 BALANCED, UNBALANCED = "平衡", "不平衡"
 PASSED, FAILED = "通过", "不通过"
 UNFILLED, NOT_APPLICABLE, NOT_IN_SHEET = "未填完", "未适用", "仅由 nianbao validate 检查"
@@ -183,13 +188,14 @@ def _prior_value(ctx, table, row, col):
 
 
 def _previous_year(rule, refs: Refs, ctx) -> list[Item]:
-    t = rule.table
+    """The rule's own items (so only the columns it compares, e.g. across format versions), with last
+    year's figure as a constant and this year's cell as a reference."""
     items = []
-    for col in t.columns:
-        ref = refs.ref(t.key, rule.current.key, col.key)
+    for _actual, before, f in rule.items_for(0, ctx):
+        ref = refs.ref(f["table"], f["row"], f["column"])
         if ref is None:
             continue
-        before = _prior_value(ctx, t.key, rule.previous.key, col.key)
+        col = rule.table.row(f["row"]).column(f["column"])
         items.append(Item(f"列「{col.label}」（{ctx.year - 1}年「{rule.previous.label}」）", Expr((ref,)),
                           Expr(constant=before), col.decimals))
     return items
@@ -265,6 +271,8 @@ register_builder("cell_present", _cell_rule(lambda r: f"SUMPRODUCT({_missing(r)}
 register_builder("cell_number", _cell_rule(lambda r: f"SUMPRODUCT(ISTEXT({r})*({_missing(r)}=0))"))
 register_builder("cell_integer", _cell_rule(
     lambda r: f"SUMPRODUCT(ISNUMBER({r})*(IFERROR({r}-INT({r}),0)<>0))",
-    predicate=lambda col: col.type == "count", where="件数、数量单元格"))
-register_builder("cell_non_negative", _cell_rule(lambda r: f'COUNTIF({r},"<0")'))
+    predicate=lambda col: col.type in INTEGER_TYPES, where="件数、数量单元格"))
+register_builder("cell_non_negative", _cell_rule(lambda r: f'COUNTIF({r},"<0")',
+                                                 predicate=lambda col: col.type not in SIGNED_TYPES,
+                                                 where="不能为负数的单元格"))
 register_builder("cell_decimals", _decimals)

@@ -101,15 +101,21 @@ def _blocks(table: Table) -> Grid:
         g.label(r, 0, 1, width + 1, block.label, "block")
         r += 1
         g.label(r, 0, 1, 1, table.item_header or "", "header")
+        # a block narrower than the table: its last column spans the rest, or (pad: empty) empty cells follow
+        spans = getattr(block, "pad", "span") == "span"
         for i, col in enumerate(block.columns):
-            span = width - len(block.columns) + 1 if i == len(block.columns) - 1 else 1
+            span = width - len(block.columns) + 1 if spans and i == len(block.columns) - 1 else 1
             g.label(r, 1 + i, 1, span, col.label, "header")
+        for i in range(len(block.columns), width if not spans else 0):
+            g.label(r, 1 + i, 1, 1, "", "header")
         r += 1
         for row in block.rows:
             g.label(r, 0, 1, 1, row.label, "label")
             for i, col in enumerate(row.columns):
-                span = width - len(row.columns) + 1 if i == len(row.columns) - 1 else 1
+                span = width - len(row.columns) + 1 if spans and i == len(row.columns) - 1 else 1
                 g.cell(row.key, col.key, r, 1 + i, span)
+            for i in range(len(row.columns), width if not spans else 0):
+                g.label(r, 1 + i, 1, 1, "", "label")
             r += 1
     return g
 

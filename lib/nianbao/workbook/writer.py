@@ -173,6 +173,10 @@ def _validation(col: Column) -> DataValidation | None:
         return DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
                               errorTitle="只能填写非负整数", error="件数、数量只能填写非负整数（没有发生的填 0）。",
                               promptTitle="填写件数", prompt="非负整数；没有发生的填 0，不要留空或填“/”。", **common)
+    if col.type in formulas.SIGNED_TYPES:
+        return DataValidation(type="whole", operator="between", formula1="-1000000000", formula2="1000000000",
+                              errorTitle="只能填写整数", error="本栏填写整数；减少用负数表示（如 -8），没有变化的填 0。",
+                              promptTitle="填写增减数", prompt="整数；减少用负数表示（如 -8），没有变化的填 0。", **common)
     if col.type == "amount":
         return DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
                               errorTitle="只能填写非负数",
@@ -312,15 +316,10 @@ def _facts_sheet(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
 
 
 def _check_sheet(wb: Workbook, data: WorkbookInput, gs: dict[str, Grid], look: Looks) -> None:
-    from ..validation.checks import CheckContext
-
     form = data.form
     ws = wb.create_sheet(CHECK_SHEET)
     refs = formulas.Refs(form, gs, {t.key: sheet_name(t) for t in form.tables})
-    prior = data.prior
-    ctx = CheckContext(unit=data.unit, year=data.year, figures=None, prior=getattr(prior, "figures", None),
-                       prior_error=getattr(prior, "error", None), prior_note=getattr(prior, "note", None))
-    blocks = formulas.blocks(form, refs, ctx)
+    blocks = formulas.blocks(form, refs, check_context(data))
     for c, w in zip("ABCDEF", (18, 60, 14, 14, 10, 20)):
         ws.column_dimensions[c].width = w
     look(ws.cell(1, 1, f"勾稽关系与数据校验（{data.unit.name} {data.year}年，随填写自动计算）"), "heading")
@@ -393,6 +392,19 @@ def _detail(ws, r: int, rule_id: str, item: formulas.Item, look: Looks) -> None:
     diff = f"C{r}-D{r}" if item.decimals == 0 else f"ROUND(C{r}-D{r},{item.decimals})"
     cells[4].value = f'=IF({filled},"",{diff})'
     cells[5].value = f'=IF({filled},"{formulas.UNFILLED}",IF({diff}=0,"{good}","{bad}"))'
+
+
+def check_context(data: WorkbookInput):
+    """The validation's context for this unit-year with blank figures: rules decide from it whether they
+    apply (last year's figures, the unit's level) and what last year's figures are."""
+    from ..figures import Figures
+    from ..validation.checks import CheckContext
+
+    blank = Figures(unit=data.unit.id, year=data.year, form=data.form, path=Path(""), display_path="",
+                    values={t.key: {} for t in data.form.tables})
+    prior = data.prior
+    return CheckContext(unit=data.unit, year=data.year, figures=blank, prior=getattr(prior, "figures", None),
+                        prior_error=getattr(prior, "error", None), prior_note=getattr(prior, "note", None))
 
 
 def meta_items(data: WorkbookInput) -> list[tuple[str, str]]:
