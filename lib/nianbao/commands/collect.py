@@ -127,7 +127,7 @@ def main(args) -> int:
     rows = []
     for o in outcomes:
         unit = registry.get(o.unit).name if o.unit in registry else (o.unit or "（未知）")
-        detail = (f"{len(o.problems)} 处问题" if o.status == "refused" else
+        detail = (f"{max(o.issues, len(o.problems))} 处问题" if o.status == "refused" else
                   f"{len(o.changes)} 处改动" + ("（未写入：--dry-run）" if args.dry_run and o.changes else ""))
         rows.append([unit, str(o.year or ""), STATUS[o.status], detail, o.source])
     if rows:

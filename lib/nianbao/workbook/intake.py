@@ -21,6 +21,7 @@ from ..figures import Fact, load_figures
 from ..project import Project
 from ..scaffold import BLANK, figures_yaml
 from .reader import Entry, FactEntry, Submission
+from .writer import FACTS_SHEET
 
 
 def scalar(value) -> str:
@@ -60,6 +61,7 @@ class Outcome:
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     target: str | None = None
+    issues: int = 0  # defects found, counting every cell of a grouped line
 
 
 def _facts_text(facts: list[FactEntry] | None, kept: dict[str, Fact], value_text) -> tuple[str, list]:
@@ -99,8 +101,8 @@ def parse(sub: Submission, unit_name: str, kept_facts: dict[str, Fact]):
     for (tk, rk, ck), e in sub.entries.items():
         by_label[(e.table.name, e.row.label, e.column.label)] = e
         values[tk][(rk, ck)] = BLANK if e.problem else scalar(e.value)
-        if e.problem:
-            problems.append(f"{sub.source}: {_where(e)}: {e.problem}")
+    # (address, address with its labels, message) of each refused cell or fact
+    cell_problems: list[tuple[str, str, str]] = [(e.where, _where(e), e.problem) for e in sub.entries.values() if e.problem]
     missing = [f"{t.name} 第{r.number}行「{r.label}」列「{c.label}」" for t in form.tables for r, c in t.cells()
                if (t.key, r.key, c.key) not in sub.entries]
     if missing:
@@ -118,15 +120,41 @@ def parse(sub: Submission, unit_name: str, kept_facts: dict[str, Fact]):
             continue  # already explained (a formula without its value, an error value)
         e = by_label.get(key)
         if e is not None:
-            problems.append(f"{sub.source}: {_where(e)}: {p.message}")
+            cell_problems.append((e.where, _where(e), p.message))
             continue
         i = (p.line or 0) - first_fact_line
         src = fact_lines[i] if 0 <= i < len(fact_lines) else None
         if src is not None:
-            problems.append(f"{sub.source}: {src.where}（叙述数字「{src.key}」）: {p.message}")
+            message = p.message.removeprefix(f"facts.{src.key}: ")  # the location names the fact already
+            cell_problems.append((src.where, f"{src.where}（{FACTS_SHEET}「{src.key}」）", message))
         else:
             problems.append(f"{sub.source}: {p.message}")
-    return figures, problems
+    sub.issues = len(cell_problems) + len(problems)
+    return figures, _grouped(sub.source, cell_problems) + problems
+
+
+GROUP_AT = 6  # this many cells with the same message are listed on one line, not one line each
+
+
+def _grouped(source: str, cell_problems: list[tuple[str, str, str]]) -> list[str]:
+    """One line per cell, except that a message shared by many cells (a blank workbook) is one line
+    naming how many cells of which sheet, and the first of them."""
+    by_message: dict[str, list[tuple[str, str]]] = {}
+    for where, full, message in cell_problems:
+        by_message.setdefault(message, []).append((where, full))
+    out = []
+    for message, entries in by_message.items():
+        if len(entries) < GROUP_AT:
+            out += [f"{source}: {full}: {message}" for _, full in entries]
+            continue
+        per_sheet: dict[str, int] = {}
+        for where, _ in entries:
+            sheet = where.split("!", 1)[0] if "!" in where else source
+            per_sheet[sheet] = per_sheet.get(sheet, 0) + 1
+        first = "、".join(where for where, _ in entries[:3])
+        counts = "、".join(f"{k} {v} 格" for k, v in per_sheet.items())
+        out.append(f"{source}: {len(entries)} 个单元格（{counts}；{first} 等）: {message}")
+    return out
 
 
 def _fmt(v) -> str:
@@ -170,6 +198,7 @@ def accept(project: Project, sub: Submission, unit, *, dry_run: bool = False) ->
     figures, problems = parse(sub, unit.name, kept)
     if problems:
         outcome.problems = problems
+        outcome.issues = max(sub.issues, len(problems))
         return outcome
     facts_text, _ = _facts_text(None, figures.facts, scalar)
     text = figures_yaml(sub.form, sub.unit, sub.year, unit.name, figures.values, facts_text)

@@ -57,6 +57,7 @@ class Submission:
     facts: list[FactEntry] | None = None  # None: the source has no facts (the existing ones are kept)
     problems: list[str] = field(default_factory=list)  # reasons to refuse found while reading
     fatal: bool = False  # the problems leave the cells unknown (layout, form): nothing more is read
+    issues: int = 0  # cells and other defects found (a line may stand for many cells)
     notes: list[str] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
 
