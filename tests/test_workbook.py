@@ -420,3 +420,27 @@ def test_spreadsheet_types_that_are_not_numbers_are_refused(project_dir, seed_wb
     wb = edited(seed_wb, "types.xlsx", lambda wb: setattr(cell_of(wb, "table4", "review", "total"), "value", typed))
     assert collect(project_dir, wb) == 3
     assert f"表四!E7（表四 第1行「行政复议」列「总计」）: {message}" in capsys.readouterr().out
+
+
+def test_summary_shows_a_failing_and_an_unreadable_unit(project_dir, capsys):
+    units = project_dir / "params" / "units.yaml"
+    units.write_text(units.read_text(encoding="utf-8")
+                     + "  tilted:\n    name: 不平衡县人民政府\n    level: county\n    parent: null\n"
+                     + "  broken:\n    name: 坏数据县人民政府\n    level: county\n    parent: null\n", encoding="utf-8")
+    seed = (project_dir / "data/2022/zhungeer/figures.yaml").read_text(encoding="utf-8")
+    for uid, text in (("tilted", seed.replace("unit: zhungeer", "unit: tilted").replace(
+            "new:                         [57, 0, 0, 0, 0, 0, 57]", "new:                         [56, 0, 0, 0, 0, 1, 57]")),
+                      ("broken", "unit: broken\nyear: 2022\ntable4: [\n")):
+        (project_dir / "data/2022" / uid).mkdir()
+        (project_dir / "data/2022" / uid / "figures.yaml").write_text(text, encoding="utf-8")
+    shutil.copyfile(project_dir / "data/2022/zhungeer/narrative.md", project_dir / "data/2022/tilted/narrative.md")
+    out = project_dir / "summary.xlsx"
+    assert main(["workbook", "--project", str(project_dir), "--year", "2022", "--summary", "--out", str(out)]) == 0
+    assert "3 个单位的汇总写入 summary.xlsx：通过 1，警告 0，不通过 1，无法读取 1。" in capsys.readouterr().out
+    rows = {r[0]: r for r in load_workbook(out)["校验状态"].iter_rows(min_row=4, values_only=True)}
+    assert rows["tilted"][2:5] == ("不通过", 2, 0)
+    assert rows["tilted"][5] == "T3-IDENTITY 表三一、本年新收＋二、上年结转「自然人」；T3-IDENTITY 表三一、本年新收＋二、上年结转「其他」"
+    assert rows["broken"][2] == "无法读取" and "YAML 格式错误" in rows["broken"][5]
+    t3 = load_workbook(out)["表三"]
+    assert [t3.cell(3, c).value for c in (4, 5)] == ["准格尔旗人民政府", "不平衡县人民政府"]
+    assert [t3.cell(5, c).value for c in (4, 5)] == [57, 56]
