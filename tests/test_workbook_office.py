@@ -81,16 +81,27 @@ def office(tmp_path_factory):
         fn(wb)
         wb.save(wbs / f"{name}.xlsx")
         paths[name] = wbs / f"{name}.xlsx"
+    # the 2019 format (2020) and a 2021 report carrying over from a 2019-format year, for the example unit
+    for year in (2020, 2021):
+        out = wbs / f"demo2019-{year}.xlsx"
+        assert main(["workbook", "--project", str(root), "--unit", "demo2019", "--year", str(year), "--out", str(out)]) == 0
+        paths[f"demo2019-{year}"] = out
+    wb = load_workbook(paths["demo2019-2021"])
+    first = FORM.table("table3").columns[0].key
+    cell = cell_of(wb, "table3", "carried_over", first)
+    cell.value += 1  # X-CARRY-OVER across the formats, T3-IDENTITY and T3-ROW-TOTAL
+    wb.save(wbs / "demo2019-2021-unbalanced.xlsx")
+    paths["demo2019-2021-unbalanced"] = wbs / "demo2019-2021-unbalanced.xlsx"
     names = list(paths)
     recalculated = convert([paths[n] for n in names], base / "recalculated", work=base)
     return {"root": root, "returned": paths, "recalc": dict(zip(names, recalculated)), "base": base}
 
 
-def sheet_verdicts(path: Path):
+def sheet_verdicts(path: Path, rules=RULES):
     """({rule id: verdict}, [(rule id, where, difference, verdict)]) from a recalculated check sheet."""
     ws = load_workbook(path, data_only=True)[CHECK_SHEET]
     rows = list(ws.iter_rows(values_only=True))
-    summary = {r[0]: r[5] for r in rows[4:4 + len(RULES)]}
+    summary = {r[0]: r[5] for r in rows[4:4 + len(rules)]}
     start = next(i for i, r in enumerate(rows) if r[0] == "规则" and r[1] == "检查项")
     detail = [(r[0], r[1], r[4], r[5]) for r in rows[start + 1:] if r[0]]
     return summary, detail
@@ -178,3 +189,25 @@ def test_a_formula_saved_by_a_spreadsheet_is_read_as_its_value(office, tmp_path,
 def test_with_last_years_figures_the_cross_year_rules_are_computed(office):
     summary, _ = sheet_verdicts(office["recalc"]["balanced"])
     assert summary["X-CARRY-OVER"] == "平衡" and summary["X-IN-FORCE"] == "平衡"
+
+
+@pytest.mark.parametrize("name, year, failed", [
+    ("demo2019-2020", 2020, set()),
+    ("demo2019-2021", 2021, set()),
+    ("demo2019-2021-unbalanced", 2021, {"T3-IDENTITY", "T3-ROW-TOTAL", "X-CARRY-OVER"}),
+])
+def test_the_2019_format_and_the_carry_over_across_formats_agree_with_validate(office, tmp_path, name, year, failed):
+    form = forms.for_year(year)
+    rules = [r["id"] for r in form.rules]
+    summary, detail = sheet_verdicts(office["recalc"][name], rules)
+    assert list(summary) == rules
+    root = project_copy(office, tmp_path)
+    assert main(["collect", "--project", str(root), str(office["returned"][name])]) == 0
+    project = Project(root)
+    ctx, _ = load_context(project, project.units().get("demo2019"), year)
+    result = validate_contexts([ctx])[0]
+    validated = {r for r in rules if any(f.rule_id == r for f in result.findings)}
+    assert {r for r, v in summary.items() if v in BAD} == validated == failed
+    sheet = Counter((rule, Decimal(str(diff))) for rule, _, diff, v in detail if v in BAD and diff is not None)
+    found = Counter((f.rule_id, Decimal(str(f.difference))) for f in result.findings if f.difference is not None)
+    assert sheet == found
