@@ -444,3 +444,20 @@ def test_summary_shows_a_failing_and_an_unreadable_unit(project_dir, capsys):
     t3 = load_workbook(out)["表三"]
     assert [t3.cell(3, c).value for c in (4, 5)] == ["准格尔旗人民政府", "不平衡县人民政府"]
     assert [t3.cell(5, c).value for c in (4, 5)] == [57, 56]
+
+
+def test_a_2019_format_workbook_takes_its_cells_from_that_form(project_dir, capsys):
+    out = project_dir / "wb" / "2020.xlsx"
+    assert main(["workbook", "--project", str(project_dir), "--unit", "demo2019", "--year", "2020", "--out", str(out)]) == 0
+    form = forms.for_year(2020)
+    wb = load_workbook(out)
+    signed = [c for t in form.tables for c in t.columns if c.type == "signed"]
+    assert signed, "the 2019 format has signed cells (本年增/减)"
+    dv = {(d.type, d.operator): str(d.sqref) for d in wb["表二"].data_validations.dataValidation}
+    signed_cells = sorted(grids(form)["table2"].inputs[(r.key, c.key)].address
+                          for r in form.table("table2").rows for c in r.columns if c.type == "signed")
+    assert sorted(dv[("whole", "between")].split()) == signed_cells
+    steps = [c.value for c in wb["填表说明"]["A"] if c.value]
+    assert f"4. 「{signed[0].label}」填写整数，减少用负数表示（如 -8），没有变化的填 0。" in steps
+    meta = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(min_row=2, values_only=True)}
+    assert meta["form"] == form.id != FORM.id

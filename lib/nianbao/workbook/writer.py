@@ -257,27 +257,33 @@ def _instructions(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
     ws.title = INSTRUCTIONS_SHEET
     form = data.form
     ws.column_dimensions["A"].width = 76
-    amount_cols = []
+    amount_cols, signed_cols = [], []
     for t in form.tables:
         for c in t.columns:
             if c.type == "amount" and c not in amount_cols:
                 amount_cols.append(c)
+            if c.type in formulas.SIGNED_TYPES and c.label not in [x.label for x in signed_cols]:
+                signed_cols.append(c)
     tables = "、".join(sheet_name(t) for t in form.tables)
+    steps = [
+        f"在工作表 {tables} 的黄色单元格中填写数字；其余单元格已锁定，无需改动。",
+        "件数、数量填写非负整数；没有发生的事项填 0。",
+        *[f"「{c.label}」填写非负数{f'（单位：{c.unit}）' if getattr(c, 'unit', None) else ''}，最多 {c.decimals} 位小数；"
+          f"工具不会替您四舍五入。" for c in amount_cols],
+        *[f"「{c.label}」填写整数，减少用负数表示（如 -8），没有变化的填 0。" for c in signed_cols],
+        "不要留空，也不要填写“/”“—”“无”：这些是缺失值，不是 0，收回时会被退回。",
+        "数字请用半角阿拉伯数字，不加千分位逗号，不加单位。",
+        f"工作表“{CHECK_SHEET}”随填写自动计算勾稽关系，每条规则显示平衡或不平衡及差额；提交前请核对。",
+        f"工作表“{FACTS_SHEET}”填写正文引用的表外数字：名称、说明、数值、单位；约数填“是”。",
+        "不要插入、删除或移动行列，不要改名或删除工作表：收回时逐格核对位置，改动过的表格会被拒收。",
+        "填好后按原文件名交回。本表由 nianbao workbook 生成，由 nianbao collect 读入。",
+    ]
     lines = [
         (f"{data.unit.name}{data.year}年{form.title}数据填报表", "title"),
         (f"报告格式：{form.document}　单位编号：{data.unit.id}", "text_wrap"),
         ("", "text_wrap"),
         ("填写方法", "text_bold"),
-        (f"1. 在工作表 {tables} 的黄色单元格中填写数字；其余单元格已锁定，无需改动。", "text_wrap"),
-        ("2. 件数、数量填写非负整数；没有发生的事项填 0。", "text_wrap"),
-        *[(f"3. 「{c.label}」填写非负数，最多 {c.decimals} 位小数；工具不会替您四舍五入。", "text_wrap")
-          for c in amount_cols],
-        ("4. 不要留空，也不要填写“/”“—”“无”：这些是缺失值，不是 0，收回时会被退回。", "text_wrap"),
-        ("5. 数字请用半角阿拉伯数字，不加千分位逗号，不加单位。", "text_wrap"),
-        (f"6. 工作表“{CHECK_SHEET}”随填写自动计算勾稽关系，每条规则显示平衡或不平衡及差额；提交前请核对。", "text_wrap"),
-        (f"7. 工作表“{FACTS_SHEET}”填写正文引用的表外数字：名称、说明、数值、单位；约数填“是”。", "text_wrap"),
-        ("8. 不要插入、删除或移动行列，不要改名或删除工作表：收回时逐格核对位置，改动过的表格会被拒收。", "text_wrap"),
-        ("9. 填好后按原文件名交回。本表由 nianbao workbook 生成，由 nianbao collect 读入。", "text_wrap"),
+        *[(f"{i}. {text}", "text_wrap") for i, text in enumerate(steps, start=1)],
     ]
     if data.notes:
         lines += [("", "text_wrap"), ("已预填的内容（请核对）", "text_bold")] + [(f"· {n}", "text_wrap") for n in data.notes]
