@@ -105,3 +105,10 @@ def test_numbers_in_prose(sentence, flagged):
 def test_measure_words_ge_and_pian(sentence, flagged):
     found = lint_text({"overview": GOOD["overview"] + sentence})
     assert rules(found) == ([] if flagged is None else [("NARR-FIGURE", flagged)])
+
+
+def test_overview_topic_in_other_words():
+    overview = "依法依规主动公开政府信息，依申请公开规范办理，加强政府信息管理和监督保障，建立健全公开平台。"
+    assert lint_text({"overview": overview}) == []
+    found = lint_text({"overview": overview.replace("建立健全公开平台。", "")})
+    assert [(f.rule_id, "平台建设" in f.message) for f in found] == [("NARR-TOPICS", True)]

@@ -32,6 +32,7 @@ CATEGORIES = {
     "missing_cells": ("TYPE-",),
     "contradictions": ("NARR-FIGURE", "NARR-ALL-DONE", "NARR-FEE"),
     "stale_years": ("NARR-YEAR",),
+    "missing_sections": ("AUDIT-SECTION",),
     "narrative_other": ("NARR-PROBLEMS", "NARR-TOPICS", "NARR-TODO", "NARR-PLACEHOLDER"),
 }
 # Level from the body's own name, only where the name says it (otherwise: not known).
@@ -140,8 +141,28 @@ def audit_folder(folder: str | Path, year: int | None = None, progress=None) -> 
                     results.append(None)
         for (e, c), res in zip(contexts, results):
             if res is not None:
-                e.findings = list(res.findings)
+                e.findings = _sections_found(e, list(res.findings))
     return entries
+
+
+# A section the text does not hold at all is one finding (AUDIT-SECTION), not also "section 五 is
+# empty" and "section 六 says nothing about fees".
+_SECTION_RULES = {"problems": "NARR-PROBLEMS", "other": "NARR-FEE"}
+
+
+def _sections_found(e: AuditEntry, findings: list[Finding]) -> list[Finding]:
+    r = e.imported
+    out = list(findings)
+    for s in r.form.sections:
+        if s.key in r.sections:
+            continue
+        rule = _SECTION_RULES.get(s.key)
+        if rule:
+            out = [f for f in out if not (f.rule_id == rule and f.file is None)]
+        out.append(Finding(rule_id="AUDIT-SECTION", severity="warning", unit=e.id, year=r.year,
+                           message=f"文本中没有第{s.number}部分“{s.title}”（未找到以“{s.number}、”开头的标题）。"
+                                   f"若原报告有此部分，请检查导入的文件是否完整。", check="audit"))
+    return out
 
 
 # --- outputs --------------------------------------------------------------------------------------
@@ -150,7 +171,7 @@ SUMMARY_HEAD = ["报告", "文件", "格式", "年度", "单位", "读取", "读
                 "表格错误", "缺失单元格", "叙述与表格矛盾", "往年年份", "其他叙述问题", "缺少的章节", "未能导入的原因"]
 FINDINGS_HEAD = ["报告", "文件", "级别", "规则", "类别", "表", "行", "列", "应为", "实际", "位置", "说明"]
 CATEGORY_LABELS = {"table_errors": "表格错误", "missing_cells": "缺失单元格", "contradictions": "叙述与表格矛盾",
-                   "stale_years": "往年年份", "narrative_other": "其他叙述问题"}
+                   "stale_years": "往年年份", "missing_sections": "缺少的章节", "narrative_other": "其他叙述问题"}
 STATUS_LABELS = dict(COMPLETENESS_LABELS, failed="未能导入")
 
 
