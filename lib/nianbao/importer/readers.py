@@ -134,10 +134,13 @@ def read_html(path: Path) -> Document:
             tag.decompose()
             removed += 1
     root = soup.body or soup
-    # Prefer the article container when the page has one holding the report's tables or headings.
+    from .. import forms
+
+    firsts = {forms.get(f).sections[0].title for f in forms.available()}
+    # Prefer the article container when the page has one holding the report's first section.
     for tag in root.find_all(True):
         names = " ".join(filter(None, [tag.get("id") or ""] + list(tag.get("class") or [])))
-        if names and _CONTENT_HINT.search(names) and "总体情况" in tag.get_text():
+        if names and _CONTENT_HINT.search(names) and any(t in tag.get_text() for t in firsts):
             root = tag
             notes.append(f"正文取自页面元素 {tag.name}#{tag.get('id') or '.'.join(tag.get('class') or [])}")
             break

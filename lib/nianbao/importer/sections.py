@@ -1,8 +1,8 @@
-"""The report's own text, split into the form's sections (一、总体情况 … 六、其他需要报告的事项).
+"""The report's own text, split into the form's sections (一、… to 六、…, as the form declares them).
 
 A heading is a short line opening with the section's number (一、, 二、 …) that shares most of the
-section title's characters; the form's row labels (一、本年新收政府信息公开申请数量, 四、结转下年度继续办理)
-are never taken for headings. The text is kept as printed: figures in it stay literal.
+section title's characters; the form's row labels that open with the same numbers (表三's 一、… and
+四、… rows) are never taken for headings. The text is kept as printed: figures in it stay literal.
 """
 from __future__ import annotations
 

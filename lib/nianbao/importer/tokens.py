@@ -16,7 +16,8 @@ from .readers import Document
 
 _VALUE = re.compile(r"^[+\-－]?[0-9０-９][0-9０-９.,，．]*$")
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
-# label text with digits glued to its end: 行政规范性文件6233440 (not 1.属于国家秘密 or 3.其他)
+# label text with digits glued to its end (a row label followed by 6233440), but not an item
+# number opening a label (1.…, 3.…)
 _GLUED = re.compile(r"^(.*[^\d.．、,，\s])([0-9]+)$")
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u2009]+")
 
