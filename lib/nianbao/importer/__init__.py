@@ -22,7 +22,7 @@ from .sections import SectionText, split_sections
 from .tables import STATUSES, CellResult, TableRead, read_tables
 from .tokens import Cell, cells as cut_cells, norm
 
-_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*[^，。；\n]{0,40}?政府信息公开(?:工作)?年度?报告")
+_TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?\s*[^，。；\n《》]{0,40}?政府信息公开(?:工作)?(?:年度?)?(?:情况)?报告")
 _PERIOD_YEAR = re.compile(r"统计(?:期限|时限|期间|时间|期)[^。；\n]{0,20}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 
 
@@ -124,12 +124,20 @@ def detect_form(doc: Document, cells: list[Cell], year: int | None, form_id: str
     return FormGuess(f, scores, cited, why)
 
 
+def _cited(text: str, at: int) -> bool:
+    """Inside 《…》: the title of another document (last year's report), not this report's."""
+    before = text[:at]
+    return before.rfind("《") > before.rfind("》")
+
+
 def find_year(doc: Document) -> tuple[int | None, str]:
+    """The report's own year: from its title (or the sentence naming the report), else its
+    statistical period. A year in a cited title (《…2021年…年度报告》) is not the report's."""
     head = "\n".join(ln.text for ln in doc.lines[:80])
     for rx, what in ((_TITLE_YEAR, "标题"), (_PERIOD_YEAR, "统计期限")):
-        m = rx.search(head)
-        if m:
-            return int(m.group(1)), f"{what}“{m.group(0).strip()[:40]}”"
+        for m in rx.finditer(head):
+            if not _cited(head, m.start()):
+                return int(m.group(1)), f"{what}“{m.group(0).strip()[:40]}”"
     return None, ""
 
 
@@ -142,7 +150,7 @@ def find_unit_name(doc: Document, year: int) -> str | None:
         if not t:
             continue
         m = title.search(t)
-        if m and "根据" not in m.group(1):
+        if m and "根据" not in m.group(1) and len(t) <= 60 and not _cited(t, m.end(1)):
             if m.group(1).strip():
                 return m.group(1).strip()
             if prev and len(prev) <= 30 and "。" not in prev:
