@@ -49,6 +49,7 @@ class TableRead:
     log: list[str] = field(default_factory=list)
     lines: set[int] = field(default_factory=set)  # document lines holding the table's cells
     first_line: int | None = None
+    extra: set[tuple[int, int]] = field(default_factory=set)  # cells of rows the form does not have
 
 
 def _variants(label: str) -> set[str]:
@@ -95,6 +96,8 @@ class _Reader:
             for v in variants:
                 if acc.endswith(v) and acc[: -len(v)] in allowed:
                     return k + 1  # the row label printed after its group labels, in one cell
+                if acc.startswith(v + "(") and acc.endswith(")") and len(acc) - len(v) <= 30:
+                    return k + 1  # a hint a province appends in brackets: 行政许可(含…)
             if len(acc) > max(len(v) for v in variants) + 30:
                 return 0
         return 0
@@ -225,10 +228,25 @@ class _Reader:
 
     # -- tables --------------------------------------------------------------------------------
 
+    def extra_rows(self, table: Table, start: int, stop: int, res: TableRead) -> None:
+        """Rows a unit added to the national table (湖北's 其他主动公开文件): logged, not imported."""
+        for j in range(start, stop):
+            c = self.cells[j]
+            if c.is_value or j + 1 >= len(self.cells) or not self.cells[j + 1].text or not self.cells[j + 1].is_value:
+                continue
+            if self.norms[j] in self.all_row_labels or len(self.norms[j]) > 30 or (c.line, c.pos) in res.extra:
+                continue
+            res.extra.add((c.line, c.pos))
+            vals, _ = self.values_after(j + 1, stop)
+            res.log.append(f"{table.name}中有国家格式以外的行「{c.text}」（{c.location()}，印出 "
+                           f"{'、'.join(v.text for v in vals if v.text)}）：未导入，如需保留请另行记录")
+
     def read_rows(self, table: Table, rows, start: int, end: int, res: TableRead) -> int:
         p = start
         for row in rows:
             i, k, note = self.find_row(row, p, end)
+            if i > p:
+                self.extra_rows(table, p, i, res)
             if i < 0:
                 self.absent(table, [row], res, "文本中没有此行" + ("（文本在本表结束前截断）" if end >= len(self.cells) else ""))
                 continue
@@ -248,6 +266,7 @@ class _Reader:
             p = start
             for bi, block in enumerate(table.blocks):
                 first, _, _ = self.find_row(block.rows[0], p, end)
+                self.extra_rows(table, p, first if first >= 0 else end, res)
                 if first < 0:
                     self.absent(table, block.rows, res, f"文本中没有{block.label}的数据行"
                                 + ("（文本在本表结束前截断）" if end >= len(self.cells) else ""))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..cells import MISSING_MARKERS
 from .readers import Document
 
-_VALUE = re.compile(r"^[+\-－]?[0-9０-９][0-9０-９.,，．]*$")
+_VALUE = re.compile(r"^[+\-－−]?[0-9０-９][0-9０-９.,，．]*(?:元|万元)?$")  # 251000元: a cell, refused as printed
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 # label text with digits glued to its end (a row label followed by 6233440), but not an item
 # number opening a label (1.…, 3.…)
