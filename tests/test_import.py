@@ -292,3 +292,31 @@ def test_a_row_the_national_form_lacks_is_logged_not_imported(stand_in_2019):
     assert r.tables["table2"].log == [
         "表二中有国家格式以外的行「其他主动公开文件」（第16行第1格，印出 56、45）：未导入，如需保留请另行记录"]
     assert sorted(c.value for c in r.cells if c.value is not None) == [2, 2, 3, 11, 11, 119]
+
+
+def _column_major_text(order: str) -> str:
+    """表三 with every row label first, then the numbers (as some PDF extractions give it)."""
+    seed = load_figures(REPO / "data" / "2022" / "zhungeer" / "figures.yaml")
+    t3 = seed.form.table("table3")
+    head = ("2022年政府信息公开工作年度报告\n三、收到和处理政府信息公开申请情况\n申请人情况\n"
+            + "\n".join(c.label for c in t3.columns) + "\n")
+    labels = "\n".join(r.label for r in t3.rows) + "\n"
+    grid = [[seed.get("table3", r.key, c.key) for c in t3.columns] for r in t3.rows]
+    nums = [v for row in grid for v in row] if order == "rows" else [grid[i][j] for j in range(7) for i in range(25)]
+    return head + labels + "\n".join(str(v) for v in nums) + "\n四、政府信息公开行政复议、行政诉讼情况\n"
+
+
+@pytest.mark.parametrize("order", ["rows", "cols"])
+def test_column_major_table_is_read_only_when_one_order_holds(tmp_path, order):
+    r = import_report(_write(tmp_path, "r.txt", _column_major_text(order)))
+    want = _seed_values()["table3"]
+    assert r.values()["table3"] == want
+    assert "只有" + ("逐行" if order == "rows" else "逐列") + "读法符合本表的勾稽关系" in r.tables["table3"].log[0]
+
+
+def test_column_major_table_that_fits_neither_order_is_refused(tmp_path):
+    text = _column_major_text("cols").replace("\n57\n", "\n56\n", 1)
+    r = import_report(_write(tmp_path, "r.txt", text))
+    t3 = [c for c in r.cells if c.table == "table3"]
+    assert {c.status for c in t3} == {"refused"} and all(c.value is None for c in t3)
+    assert "逐行读与逐列读两种读法都不符合本表的勾稽关系，不猜测" in t3[0].reason

@@ -295,9 +295,85 @@ class _Reader:
                 for row in table.rows:
                     self.refuse(table, row, res, f"列标题中没有本格式的「{missing}」，不按本格式的列读取", self.cells[first])
                 return res
+            if self.column_major(table, first, end, res):
+                return res
             self.read_rows(table, table.rows, first, end, res)
             return res
         return self.read_flat(table, start, end)
+
+    def column_major(self, table: Table, first: int, end: int, res: TableRead) -> bool:
+        """Every row label printed first, then all the numbers (PDF extraction often gives a table
+        so). Read only when the numbers are exactly rows × columns and the table's identities leave
+        one order — row by row or column by column — or both orders give the same figures."""
+        p, where = first, []
+        for n, row in enumerate(table.rows):
+            i, k, _ = self.find_row(row, p, end)
+            last = n == len(table.rows) - 1
+            if i < 0 or (not last and i + k < end and self.cells[i + k].is_value and self.cells[i + k].text):
+                return False  # a row with its own numbers: the ordinary layout
+            where.append(i)
+            p = i + k
+        vals, j = self.values_after(p, end)
+        vals = [v for v in vals if v.text]
+        nrows, ncols = len(table.rows), len(table.columns)
+        if not vals:
+            return False
+        res.first_line = self.cells[first].line
+        if len(vals) != nrows * ncols:
+            for row in table.rows:
+                self.refuse(table, row, res, f"行标签之后集中印出 {len(vals)} 个数、应有 {nrows}×{ncols} 个，无法确定各数属于哪一格", vals[0])
+            return True
+        from ..cells import parse_cell
+
+        def grid(order):
+            g = {}
+            for n, cell in enumerate(vals):
+                r, c = (n // ncols, n % ncols) if order == "rows" else (n % nrows, n // nrows)
+                g[(table.rows[r].key, table.columns[c].key)] = cell
+            return g
+
+        def holds(g) -> bool:
+            nums = {}
+            for key, cell in g.items():
+                v, issue = parse_cell(cell.text, cell.text, table.columns[0])
+                if issue:
+                    return False
+                nums[key] = v
+            for rule in (r for r in self.form.rules if r.get("kind") == "sum" and r.get("table") == table.key):
+                if rule.get("per") == "row":
+                    items = [(row.key, lambda k, rk=row.key: (rk, k)) for row in table.rows]
+                else:
+                    items = [(col.key, lambda k, ck=col.key: (k, ck)) for col in table.columns]
+                for _, at in items:
+                    def side(keys):
+                        out = 0
+                        for k in keys:
+                            if isinstance(k, dict):
+                                out += sum(nums[at(r.key)] for r in table.rows_in_group(k["rows_in_group"]))
+                            else:
+                                out += nums[at(k)]
+                        return out
+                    if side(rule["left"]) != side(rule["right"]):
+                        return False
+            return True
+
+        by_rows, by_cols = grid("rows"), grid("cols")
+        same = all(by_rows[k].text == by_cols[k].text for k in by_rows)
+        ok = [o for o, g in (("rows", by_rows), ("cols", by_cols)) if holds(g)]
+        if not (same or len(ok) == 1):
+            why = "两种读法都符合本表的勾稽关系" if ok else "两种读法都不符合本表的勾稽关系"
+            for row in table.rows:
+                self.refuse(table, row, res, f"行标签之后集中印出 {len(vals)} 个数，逐行读与逐列读{why}，不猜测", vals[0])
+            return True
+        order = "rows" if same else ok[0]
+        g = by_rows if order == "rows" else by_cols
+        for row in table.rows:
+            for col in row.columns:
+                self.put(table, row, col, g[(row.key, col.key)], res)
+        res.log.append(f"{table.name}：行标签之后集中印出 {len(vals)} 个数（{vals[0].location()}起），"
+                       + ("两种读法结果相同" if same else f"只有{'逐行' if order == 'rows' else '逐列'}读法符合本表的勾稽关系")
+                       + "，按此读取")
+        return True
 
     def read_flat(self, table: Table, start: int, end: int) -> TableRead:
         """表四-style tables: the rows printed side by side as column groups, values in one printed row
