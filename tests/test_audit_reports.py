@@ -31,7 +31,7 @@ def audited(tmp_path_factory):
     i = text.index("一、本年新收政府信息公开申请数量")
     (src / "sub").mkdir()
     (src / "sub" / "wrong.txt").write_text(text[:i] + text[i:].replace("\t57\n", "\t58\n", 1), encoding="utf-8")
-    for name in ("yangling_audit_2022.txt", "wqx_wuqi_2023.txt"):
+    for name in ("yangling_audit_2022.txt", "wqx_wuqi_2023.txt", "chibi_pufang_2020.txt", "hanyang_office_2022.txt"):
         shutil.copy(CORPUS / name, src / name)
     (src / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
     (src / "notes.yaml").write_text("ignored: true\n", encoding="utf-8")
@@ -43,7 +43,8 @@ def audited(tmp_path_factory):
 def test_every_report_is_listed_and_a_broken_one_stops_nothing(audited):
     src, out = audited
     rows = {r["报告"]: r for r in _rows(out / "audit-reports.csv")}
-    assert sorted(rows) == ["broken", "sub-wrong", "wqx_wuqi_2023", "yangling_audit_2022", "zhungeer"]
+    assert sorted(rows) == ["broken", "chibi_pufang_2020", "hanyang_office_2022", "sub-wrong", "wqx_wuqi_2023",
+                            "yangling_audit_2022", "zhungeer"]
     assert rows["broken"]["读取"] == "未能导入" and "无法打开 PDF" in rows["broken"]["未能导入的原因"]
     z = rows["zhungeer"]
     assert (z["读取"], z["读出格数"], z["表格错误"], z["缺失单元格"], z["缺少的章节"]) == ("完整读取", "200", "0", "0", "")
@@ -69,9 +70,14 @@ def test_published_wording_findings_are_listed(audited):
     stale = [(r["报告"], r["位置"]) for r in rows if r["规则"] == "NARR-YEAR-STALE"]
     assert stale == [("sub-wrong", "sub/wrong.txt:431"), ("sub-wrong", "sub/wrong.txt:431"),
                      ("zhungeer", "zhungeer.txt:431"), ("zhungeer", "zhungeer.txt:431")]
-    # wqx: the excerpt stops inside 一、总体情况 — one AUDIT-SECTION per missing section, no NARR-FEE/NARR-PROBLEMS
-    w = [r["规则"] for r in rows if r["报告"] == "wqx_wuqi_2023" and r["规则"] != "TYPE-MISSING"]
-    assert w.count("AUDIT-SECTION") == 5 and "NARR-FEE" not in w and "NARR-PROBLEMS" not in w
+    # wqx: the excerpt stops mid-sentence inside 一、总体情况 — one AUDIT-SECTION per missing section and
+    # one for the cut; no NARR-FEE/NARR-PROBLEMS for sections it lacks, no NARR-TOPICS for the cut one
+    w = [r for r in rows if r["报告"] == "wqx_wuqi_2023" and r["规则"] != "TYPE-MISSING"]
+    assert [r["规则"] for r in w] == ["AUDIT-SECTION"] * 6
+    assert w[0]["说明"].startswith("文本在第一部分“总体情况”中途结束")
+    # yangling: the overview is whole and names all five topics; the text stops in 表三
+    y = [r["规则"] for r in rows if r["报告"] == "yangling_audit_2022" and r["规则"] != "TYPE-MISSING"]
+    assert y == ["AUDIT-SECTION"] * 4
 
 
 def test_dashboard_is_offline(audited):
@@ -103,3 +109,13 @@ def test_audit_outputs_are_deterministic(audited, tmp_path):
 def test_empty_folder_is_bad_input(tmp_path, capsys):
     assert main(["audit", str(tmp_path), "--out", str(tmp_path / "o")]) == 3
     assert "没有可导入的报告" in capsys.readouterr().err
+
+
+def test_published_omissions_are_found_and_other_formats_not_judged_by_2021_rules(audited):
+    rows = _rows(audited[1] / "audit-findings.csv")
+    # 汉阳区政府办公室 2022: 一、总体情况 is one paragraph naming none of the five topics
+    h = sorted(r["说明"].split("“")[2].split("”")[0] for r in rows if r["报告"] == "hanyang_office_2022" and r["规则"] == "NARR-TOPICS")
+    assert h == sorted(["主动公开", "依申请公开", "政府信息管理", "平台建设", "监督保障"])
+    # 蒲纺工业园区 2020 is a 2019-format report: no 2021 topic findings, one AUDIT-FORMAT note instead
+    c = [r["规则"] for r in rows if r["报告"] == "chibi_pufang_2020" and r["规则"] not in ("TYPE-MISSING", "AUDIT-SECTION")]
+    assert c == ["AUDIT-FORMAT"]

@@ -112,3 +112,12 @@ def test_overview_topic_in_other_words():
     assert lint_text({"overview": overview}) == []
     found = lint_text({"overview": overview.replace("建立健全公开平台。", "")})
     assert [(f.rule_id, "平台建设" in f.message) for f in found] == [("NARR-TOPICS", True)]
+
+
+def test_number_before_the_noun_and_no_carry_forward():
+    # published wording (汉阳区政府办公室 2022): 共收到8份政府信息公开申请 … 无下年度结转
+    found = lint_text({"overview": GOOD["overview"] + "本年度共收到58份政府信息公开申请，均为自然人申请。"})
+    assert rules(found) == [("NARR-FIGURE", 58)]
+    assert lint_text({"overview": GOOD["overview"] + "本年度共收到57份政府信息公开申请。"}) == []
+    found = lint_text({"overview": GOOD["overview"] + "其他1件（申请人自主撤销）。无下年度结转。"})
+    assert [(f.rule_id, f.row, f.expected, f.actual) for f in found] == [("NARR-FIGURE", "carried_forward", 2, 0)]

@@ -32,7 +32,7 @@ CATEGORIES = {
     "missing_cells": ("TYPE-",),
     "contradictions": ("NARR-FIGURE", "NARR-ALL-DONE", "NARR-FEE"),
     "stale_years": ("NARR-YEAR",),
-    "missing_sections": ("AUDIT-SECTION",),
+    "missing_sections": ("AUDIT-SECTION", "AUDIT-FORMAT"),
     "narrative_other": ("NARR-PROBLEMS", "NARR-TOPICS", "NARR-TODO", "NARR-PLACEHOLDER"),
 }
 # Level from the body's own name, only where the name says it (otherwise: not known).
@@ -148,11 +148,27 @@ def audit_folder(folder: str | Path, year: int | None = None, progress=None) -> 
 # A section the text does not hold at all is one finding (AUDIT-SECTION), not also "section 五 is
 # empty" and "section 六 says nothing about fees".
 _SECTION_RULES = {"problems": "NARR-PROBLEMS", "other": "NARR-FEE"}
+_WHOLE_SECTION_RULES = {"overview": ("NARR-TOPICS",), "problems": ("NARR-PROBLEMS",), "other": ("NARR-FEE",)}
 
 
 def _sections_found(e: AuditEntry, findings: list[Finding]) -> list[Finding]:
     r = e.imported
     out = list(findings)
+    if not r.form.covers(r.year):
+        # read with the only pack whose labels it shares; that format's narrative requirements
+        # (the five topics of section 一) are not this report's
+        out = [f for f in out if f.rule_id != "NARR-TOPICS"]
+        out.append(Finding(rule_id="AUDIT-FORMAT", severity="warning", unit=e.id, year=r.year, check="audit",
+                           message=f"{r.year} 年度的报告不属于 {r.form.id}（{r.form.document}）的适用年度，而已登记的格式中没有"
+                                   f"适用于该年度的；表格按所印标签读取（列标题不符的表不读），未检查该格式对叙述的要求。"))
+    cut = r.cut_short
+    if cut:
+        sec = r.form.section(cut)
+        # the checks that need the whole section cannot judge a section the text stops in
+        out = [f for f in out if not (f.rule_id in _WHOLE_SECTION_RULES.get(cut, ()))]
+        out.append(Finding(rule_id="AUDIT-SECTION", severity="warning", unit=e.id, year=r.year, check="audit",
+                           message=f"文本在第{sec.number}部分“{sec.title}”中途结束（最后一句没有写完）；"
+                                   f"需要整段才能判断的检查未做。请检查导入的文件是否完整。"))
     for s in r.form.sections:
         if s.key in r.sections:
             continue

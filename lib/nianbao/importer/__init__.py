@@ -49,6 +49,16 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def cut_short(self) -> str | None:
+        """The key of the section the text stops in, when it stops mid-sentence before the form's
+        last section (a page or an extraction cut short); else None."""
+        last = next((ln.text.strip() for ln in reversed(self.document.lines) if ln.text.strip()), "")
+        found = [s.key for s in self.form.sections if s.key in self.sections]
+        if not found or found[-1] == self.form.sections[-1].key or last.endswith(("。", "！", "？", "”", "）", ")")):
+            return None
+        return found[-1]
+
+    @property
     def cells(self) -> list[CellResult]:
         return [c for t in self.tables.values() for c in t.cells]
 
