@@ -320,3 +320,40 @@ def test_column_major_table_that_fits_neither_order_is_refused(tmp_path):
     t3 = [c for c in r.cells if c.table == "table3"]
     assert {c.status for c in t3} == {"refused"} and all(c.value is None for c in t3)
     assert "逐行读与逐列读两种读法都不符合本表的勾稽关系，不猜测" in t3[0].reason
+
+
+def test_word_file_with_real_tables_and_merged_cells(tmp_path):
+    import docx
+
+    form = forms.get("gov2021")
+    t2 = form.table("table2")
+    d = docx.Document()
+    d.add_paragraph("某街道办事处2022年政府信息公开工作年度报告")
+    d.add_paragraph("二、主动公开政府信息情况")
+    for block in t2.blocks:
+        cols = len(block.columns) + 1
+        tbl = d.add_table(rows=0, cols=4)
+        head = tbl.add_row().cells
+        head[0].merge(head[3]).text = block.label  # the block label spans the table
+        hdr = tbl.add_row().cells
+        hdr[0].text = "信息内容"
+        for j, c in enumerate(block.columns, 1):
+            hdr[j].text = c.label
+        if cols < 4:
+            hdr[cols - 1].merge(hdr[3])
+        for i, row in enumerate(block.rows):
+            cells = tbl.add_row().cells
+            cells[0].text = row.label
+            for j in range(len(block.columns)):
+                cells[j + 1].text = str(100 * i + j + 1)
+            if cols < 4:
+                cells[cols - 1].merge(cells[3])
+    d.add_paragraph("三、收到和处理政府信息公开申请情况")
+    path = tmp_path / "r.docx"
+    d.save(path)
+    r = import_report(path)
+    v = r.values()["table2"]
+    assert [v[("normative_documents", c.key)] for c in t2.row("normative_documents").columns] == [101, 102, 103]
+    assert v[("licensing", "decisions")] == 1 and v[("enforcement", "decisions")] == 101
+    cell = next(c for c in r.cells if c.row == "enforcement")
+    assert cell.where == "表格3第4行第2格"
