@@ -357,3 +357,14 @@ def test_word_file_with_real_tables_and_merged_cells(tmp_path):
     assert v[("licensing", "decisions")] == 1 and v[("enforcement", "decisions")] == 101
     cell = next(c for c in r.cells if c.row == "enforcement")
     assert cell.where == "表格3第4行第2格"
+
+
+def test_labels_broken_over_lines_and_non_breaking_spaces(tmp_path):
+    head = ("2022年政府信息公开工作年度报告\n三、收到和处理政府信息公开申请情况\n申请人情况\n自然人\n商业\n企业\n科研\n机构\n"
+            "社会公益组织\n法律服务机构\n其他\n总计\n")
+    body = ("一、本年新收政府信息\n公开申请数量\n3\u00a0\n0\n0\n0\n0\n0\n\u00a03\n"
+            "二、上年结转政府信息公开申请数量\t1\t0\t0\t0\t0\t0\t1\n")
+    r = import_report(_write(tmp_path, "r.txt", head + body))
+    cols = [c.key for c in r.form.table("table3").columns]
+    assert [r.values()["table3"][("new", c)] for c in cols] == [3, 0, 0, 0, 0, 0, 3]
+    assert [r.values()["table3"][("carried_over", c)] for c in cols] == [1, 0, 0, 0, 0, 0, 1]
