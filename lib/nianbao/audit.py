@@ -22,7 +22,7 @@ from .findings import SEVERITY_LABELS, Finding
 from .importer import ImportResult, import_report, readers
 from .importer.output import COMPLETENESS_LABELS
 from .narrative import Narrative, Part, RenderedNarrative, RenderedPart
-from .units import LEVELS, Unit
+from .units import Unit
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "audit.html.j2"
 
@@ -330,4 +330,4 @@ def print_progress(i: int, n: int, e: AuditEntry, stream=None) -> None:
     print(f"[{'#' * done}{'.' * (width - done)}] {i}/{n} {e.path.name}：{what}", file=stream, flush=True)
 
 
-__all__ = ["AuditEntry", "audit_folder", "write_outputs", "LEVELS"]
+__all__ = ["AuditEntry", "audit_folder", "write_outputs"]

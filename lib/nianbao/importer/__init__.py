@@ -94,37 +94,30 @@ class ImportResult:
         return out
 
 
-def _score(form: Form, norms: set[str], text_norm: str) -> int:
-    labels = {norm(r.label) for t in form.tables for r in t.rows}
-    labels |= {norm(c.label) for t in form.tables for c in t.columns}
-    labels |= {norm(b.label) for t in form.tables for b in t.blocks}
-    exclusive = 0
-    for lab in labels:
-        if lab in norms or (len(lab) >= 5 and lab in text_norm):
-            exclusive += 1
-    return exclusive
+def _labels(form: Form) -> set[str]:
+    out = {norm(r.label) for t in form.tables for r in t.rows}
+    out |= {norm(c.label) for t in form.tables for c in t.columns}
+    return out | {norm(b.label) for t in form.tables for b in t.blocks}
 
 
 def detect_form(doc: Document, cells: list[Cell], year: int | None, form_id: str | None = None) -> FormGuess:
+    """The registered form whose own labels (those no other registered form prints) the report
+    prints most; by year when the labels cannot tell."""
     text_norm = norm(doc.text)
     cited = [f.document for f in (forms.get(i) for i in forms.available()) if norm(f.document) in text_norm]
     if form_id:
         f = forms.get(form_id)
         return FormGuess(f, {}, cited, f"按 --form 指定：{f.id}（{f.document}）")
     norms = {norm(c.text) for c in cells}
-    scores = {fid: _score(forms.get(fid), norms, text_norm) for fid in forms.available()}
-    # labels every registered format shares say nothing about which one this is
-    shared = None
-    for fid in forms.available():
-        f = forms.get(fid)
-        labs = {norm(r.label) for t in f.tables for r in t.rows} | {norm(c.label) for t in f.tables for c in t.columns}
-        shared = labs if shared is None else shared & labs
-    distinct = {fid: sum(1 for lab in ({norm(r.label) for t in forms.get(fid).tables for r in t.rows}
-                                        | {norm(c.label) for t in forms.get(fid).tables for c in t.columns}) - (shared or set())
-                         if lab in norms or (len(lab) >= 5 and lab in text_norm)) for fid in forms.available()}
-    ranked = sorted(forms.available(), key=lambda fid: (-distinct[fid], -scores[fid]))
+    seen = lambda lab: lab in norms or (len(lab) >= 5 and lab in text_norm)
+    labels = {fid: _labels(forms.get(fid)) for fid in forms.available()}
+    shared = set.intersection(*labels.values()) if labels else set()
+    scores = {fid: sum(1 for lab in labs if seen(lab)) for fid, labs in labels.items()}
+    distinct = {fid: sum(1 for lab in labs - shared if seen(lab)) for fid, labs in labels.items()}
+    ranked = sorted(labels, key=lambda fid: (-distinct[fid], -scores[fid]))
     best = ranked[0]
-    if len(ranked) > 1 and distinct[best] == distinct[ranked[1]] and scores[best] == scores[ranked[1]] or scores[best] == 0:
+    tie = len(ranked) > 1 and (distinct[best], scores[best]) == (distinct[ranked[1]], scores[ranked[1]])
+    if tie or scores[best] == 0:
         if year is None:
             raise InputError("无法从标签判断报告格式，也不知道报告年度。请用 --year 指定年度（或 --form 指定格式）。")
         f = forms.for_year(year)

@@ -155,19 +155,14 @@ class _Reader:
         printed = [c for c in trimmed if c.text != ""]
         if not printed:
             for col in cols:
-                res.cells.append(CellResult(table.key, row.key, col.key, "blank", where=self.cells_where(vals, row),
+                res.cells.append(CellResult(table.key, row.key, col.key, "blank", where=vals[0].location() if vals else None,
                                             reason="此行未印数字（空白）：缺失，不是 0"))
             res.log.append(f"{where}：未印数字，{n} 格均为空白（缺失）")
             return
         if len(printed) == 1 and n > 1 and re.fullmatch(r"[0-9]+", printed[0].text):
-            if self.split(table, row, printed[0], res):
-                return
+            self.split(table, row, printed[0], res)
             return
         self.refuse(table, row, res, f"印出 {len(printed)} 个数、应有 {n} 个，无法确定各数属于哪一列", printed[0])
-
-    @staticmethod
-    def cells_where(vals, row) -> str | None:
-        return vals[0].location() if vals else None
 
     def put(self, table: Table, row: Row, col: Column, cell: Cell, res: TableRead, status="read") -> None:
         value, issue = parse_cell(cell.text, cell.text, col)
@@ -188,12 +183,12 @@ class _Reader:
         res.log.append(f"{table.name}第{row.number}行「{row.label}」拒读：{reason}"
                        + (f"（{cell.location()}）" if cell else ""))
 
-    def split(self, table: Table, row: Row, cell: Cell, res: TableRead) -> bool:
+    def split(self, table: Table, row: Row, cell: Cell, res: TableRead) -> None:
         digits = cell.text
         n = len(row.columns)
         if len(digits) < n or len(digits) > MAX_SPLIT_DIGITS:
             self.refuse(table, row, res, f"“{digits}”是连写的数字，位数与 {n} 列不符", cell)
-            return False
+            return
         rules = [r for r in self.form.rules if r.get("kind") == "sum" and r.get("table") == table.key
                  and r.get("per") == "row"]
         keys = [c.key for c in row.columns]
@@ -211,7 +206,7 @@ class _Reader:
         if len(candidates) != 1:
             how = "没有一种" if not candidates else "不止一种"
             self.refuse(table, row, res, f"“{digits}”是连写的数字，按本表的勾稽关系{how}拆法成立，不猜测", cell)
-            return False
+            return
         parts = candidates[0]
         for col, p in zip(row.columns, parts):
             res.cells.append(CellResult(table.key, row.key, col.key, "split", int(p), digits, cell.location(), cell.line,
@@ -386,7 +381,6 @@ class _Reader:
         for row in table.rows:
             i, k, _ = self.find_row(row, p, end)
             vals, j = self.values_after(i + k, end) if i >= 0 else ([], p)
-            vals = [v for v in vals]
             while len(vals) > len(row.columns) and vals[-1].text == "":
                 vals.pop()
             if i < 0 or len(vals) != len(row.columns):

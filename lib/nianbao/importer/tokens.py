@@ -89,16 +89,13 @@ def cells(doc: Document) -> list[Cell]:
         else:
             pieces = _split_words(raw) or []
         pos = 0
-        for piece in pieces:
-            words = [piece] if piece == "" or "|" in raw or "\t" in raw else [piece]
-            for w in words:
-                m = _GLUED.match(w) if not is_value(w) else None
-                if m and len(m.group(2)) >= 2 and not re.search(r"(年|月|日|号|第|〔|\[)$", m.group(1)):
-                    pos += 1
-                    out.append(Cell(m.group(1), ln.number, ln.where, pos))
-                    pos += 1
-                    out.append(Cell(m.group(2), ln.number, ln.where, pos, glued=True))
-                    continue
-                pos += 1
-                out.append(Cell(w, ln.number, ln.where, pos))
+        for w in pieces:
+            m = _GLUED.match(w) if not is_value(w) else None
+            if m and len(m.group(2)) >= 2 and not re.search(r"(年|月|日|号|第|〔|\[)$", m.group(1)):
+                out.append(Cell(m.group(1), ln.number, ln.where, pos + 1))
+                out.append(Cell(m.group(2), ln.number, ln.where, pos + 2, glued=True))
+                pos += 2
+                continue
+            pos += 1
+            out.append(Cell(w, ln.number, ln.where, pos))
     return out
