@@ -17,7 +17,6 @@ from pathlib import Path
 
 from . import __version__, atomic
 from .errors import InputError
-from .figures import Figures
 from .findings import SEVERITY_LABELS, Finding
 from .importer import ImportResult, import_report, readers
 from .importer.output import COMPLETENESS_LABELS
@@ -114,8 +113,7 @@ def audit_folder(folder: str | Path, year: int | None = None, progress=None) -> 
         try:
             r = import_report(path, year=year)
             display = path.relative_to(folder).as_posix()
-            figures = Figures(unit=e.id, year=r.year, form=r.form, path=path, display_path=display,
-                              values=r.values(), facts={}, problems=r.problems(display))
+            figures = r.figures(e.id, display)
             unit = _unit_for(e.id, r)
             narrative = Narrative(path=path, display_path=display,
                                   sections={k: Part(s.text, s.line) for k, s in r.sections.items()})

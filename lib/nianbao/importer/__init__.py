@@ -79,6 +79,14 @@ class ImportResult:
         total = sum(c.values())
         return "full" if got == total else ("none" if got == 0 else "partial")
 
+    def figures(self, unit: str, display: str):
+        """The imported tables as :class:`~nianbao.figures.Figures` — what the YAML loader gives for the
+        written figures.yaml (loaded with ``strict=False``): unread cells ``None``, their problems kept."""
+        from ..figures import Figures
+
+        return Figures(unit=unit, year=self.year, form=self.form, path=self.path, display_path=display,
+                       values=self.values(), facts={}, problems=self.problems(display))
+
     def problems(self, display: str) -> list[Problem]:
         """The cells that were not read, as the YAML loader's problems (missing values)."""
         out = []

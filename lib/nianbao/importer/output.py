@@ -81,4 +81,15 @@ def write(r: ImportResult, out_dir: Path, unit: str) -> list[Path]:
     with atomic.staged(targets) as temps:
         for tmp, text in zip(temps, texts):
             tmp.write_bytes(text.encode("utf-8"))
+        _same_when_loaded(r, temps[0], unit)
     return targets
+
+
+def _same_when_loaded(r: ImportResult, path: Path, unit: str) -> None:
+    """The written figures.yaml loads back (with the kit's loader) to exactly the imported values."""
+    from ..figures import load_figures
+
+    loaded = load_figures(path, unit=unit, year=r.year, strict=False, display=str(path))
+    if loaded.values != r.values():
+        diff = [(t, k) for t in r.values() for k in r.values()[t] if loaded.values[t].get(k) != r.values()[t][k]]
+        raise RuntimeError(f"figures.yaml does not load back to the imported values: {diff[:5]}")
