@@ -105,9 +105,15 @@ def main() -> int:
         for i in range(args.reports):
             src = sources[i % len(sources)]
             shutil.copy(src, folder / f"r{i:04d}_{src.stem[:20]}{src.suffix}")
+        from nianbao.errors import InputError
+
         t = time.perf_counter()
+        unreadable = 0
         for p in sorted(folder.iterdir()):
-            import_report(p)
+            try:
+                import_report(p)
+            except InputError:  # nppa_2022: its excerpt names its year only in prose (needs --year)
+                unreadable += 1
         import_only = time.perf_counter() - t
 
         from nianbao.audit import audit_folder, write_outputs
@@ -126,14 +132,15 @@ def main() -> int:
         full = sum(1 for e in entries if e.status == "full")
         seed_like = sum(1 for e in entries if e.path.stem.split("_", 1)[1].startswith(("000_d894", "zhungeer")))
         assert full == seed_like, (full, seed_like)  # every copy of the seed read completely
-        assert all(e.error is None for e in entries)
+        assert sum(1 for e in entries if e.error) == unreadable  # the same reports, for the same reason
         n = len(entries)
         print(f"   import only (baseline)     {import_only:6.2f} s  {n / import_only:6.1f} reports/s")
         print(f"   start-up (GX, checks)      {startup:6.2f} s  (paid once)")
         print(f"   audit (import+validate+lint) {audit:6.2f} s  {n / audit:6.1f} reports/s  "
               f"({audit / import_only:.2f}× the import-only time); with start-up {n / (audit + startup):.1f} reports/s")
         print(f"   write dashboard, CSV, XLSX, {n} imports  {write:6.2f} s")
-        print(f"   reports read completely: {full}/{n} (every copy of the seed); target ≥ 5 reports/s")
+        print(f"   reports read completely: {full}/{n} (every copy of the seed); not imported (no year): {unreadable}; "
+              f"target ≥ 5 reports/s")
     return 0
 
 
