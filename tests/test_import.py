@@ -368,3 +368,23 @@ def test_labels_broken_over_lines_and_non_breaking_spaces(tmp_path):
     cols = [c.key for c in r.form.table("table3").columns]
     assert [r.values()["table3"][("new", c)] for c in cols] == [3, 0, 0, 0, 0, 0, 3]
     assert [r.values()["table3"][("carried_over", c)] for c in cols] == [1, 0, 0, 0, 0, 0, 1]
+
+
+def test_gb18030_text_without_a_declaration_is_detected(tmp_path):
+    p = tmp_path / "seed-gbk.txt"
+    p.write_bytes(SEED.read_text(encoding="utf-8").encode("gb18030"))
+    r = import_report(p)
+    assert r.document.encoding == "gb18030"
+    _assert_all_200(r.values())
+
+
+def test_an_analysts_figures_file_is_never_replaced(tmp_path, project_dir, capsys):
+    data = project_dir / "data"
+    before = (data / "2022/zhungeer/figures.yaml").read_bytes()
+    assert main(["import", str(SEED), "--unit", "zhungeer", "--out", str(data)]) == 3
+    assert "已存在且不是导入生成的文件，不覆盖" in capsys.readouterr().err
+    assert (data / "2022/zhungeer/figures.yaml").read_bytes() == before
+    assert not (data / "2022/zhungeer/import.log").exists()
+    # a previous import is replaced by the new one
+    assert main(["import", str(SEED), "--unit", "x", "--out", str(tmp_path)]) == 0
+    assert main(["import", str(SEED), "--unit", "x", "--out", str(tmp_path)]) == 0

@@ -52,7 +52,12 @@ def main(args) -> int:
             print(f"{path}: 未导入 — {exc}", file=sys.stderr)
             continue
         out = Path(args.out) / str(r.year) / unit
-        write(r, out, unit)
+        try:
+            write(r, out, unit)
+        except InputError as exc:
+            failed.append(str(exc))
+            print(f"{path}: 未写出 — {exc}", file=sys.stderr)
+            continue
         c = r.counts()
         print(f"{path} → {out}/：{r.form.id}，{r.year} 年，{COMPLETENESS_LABELS[r.completeness]}"
               f"（读出 {c['read'] + c['split']} 格，空白 {c['blank']}，拒读 {c['refused']}，文本中没有 {c['absent']}；"

@@ -14,7 +14,7 @@ COMPLETENESS_LABELS = {"full": "完整读取", "partial": "部分读取", "none"
 
 def figures_text(r: ImportResult, unit: str) -> str:
     body = figures_yaml(r.form, unit, r.year, r.unit_name or unit, r.values())
-    head = (f"# 由 nianbao import 从 {r.path.name} 导入（{COMPLETENESS_LABELS[r.completeness]}）。"
+    head = (f"{IMPORT_MARK}{r.path.name} 导入（{COMPLETENESS_LABELS[r.completeness]}）。"
             f"~ 表示原报告空白、未能读取或文本中没有，见 import.log；导入不修改任何数字。\n")
     return head + body
 
@@ -74,9 +74,21 @@ def log_text(r: ImportResult, unit: str) -> str:
     return "\n".join(out) + "\n"
 
 
+IMPORT_MARK = "# 由 nianbao import 从 "
+
+
 def write(r: ImportResult, out_dir: Path, unit: str) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write the three files, all or none. A figures.yaml there that an import did not write (an
+    analyst's data) is never replaced."""
+    from ..errors import InputError
+
     targets = [out_dir / "figures.yaml", out_dir / "narrative.md", out_dir / "import.log"]
+    fig, nar, log = targets
+    imported = log.is_file() and (not fig.is_file() or fig.read_text(encoding="utf-8", errors="replace").startswith(IMPORT_MARK))
+    for t in (fig, nar):
+        if t.is_file() and not imported:
+            raise InputError(f"{t} 已存在且不是导入生成的文件，不覆盖。请用 --out 指定另一个目录。")
+    out_dir.mkdir(parents=True, exist_ok=True)
     texts = [figures_text(r, unit), narrative_text(r), log_text(r, unit)]
     with atomic.staged(targets) as temps:
         for tmp, text in zip(temps, texts):
