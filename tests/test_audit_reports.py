@@ -119,3 +119,13 @@ def test_published_omissions_are_found_and_other_formats_not_judged_by_2021_rule
     # 蒲纺工业园区 2020 is a 2019-format report: no 2021 topic findings, one AUDIT-FORMAT note instead
     c = [r["规则"] for r in rows if r["报告"] == "chibi_pufang_2020" and r["规则"] not in ("TYPE-MISSING", "AUDIT-SECTION")]
     assert c == ["AUDIT-FORMAT"]
+
+
+def test_a_report_audited_as_another_year_says_so(audited, tmp_path):
+    from nianbao.audit import audit_folder
+
+    shutil.copy(CORPUS / "wqx_wuqi_2023.txt", tmp_path / "wqx.txt")
+    [e] = audit_folder(tmp_path, year=2022)
+    f = [f for f in e.findings if f.rule_id == "AUDIT-YEAR"]
+    assert [(f.expected, f.actual) for f in f] == [("2022", "2023")]
+    assert "报告本身写的是 2023 年度，按 --year 作为 2022 年度审查" in f[0].message

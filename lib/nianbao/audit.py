@@ -30,7 +30,7 @@ CATEGORIES = {
     "table_errors": ("T2-", "T3-", "T4-", "X-", "P-"),
     "missing_cells": ("TYPE-",),
     "contradictions": ("NARR-FIGURE", "NARR-ALL-DONE", "NARR-FEE"),
-    "stale_years": ("NARR-YEAR",),
+    "stale_years": ("NARR-YEAR", "AUDIT-YEAR"),
     "missing_sections": ("AUDIT-SECTION", "AUDIT-FORMAT"),
     "narrative_other": ("NARR-PROBLEMS", "NARR-TOPICS", "NARR-TODO", "NARR-PLACEHOLDER"),
 }
@@ -159,6 +159,11 @@ def _sections_found(e: AuditEntry, findings: list[Finding]) -> list[Finding]:
         out.append(Finding(rule_id="AUDIT-FORMAT", severity="warning", unit=e.id, year=r.year, check="audit",
                            message=f"{r.year} 年度的报告不属于 {r.form.id}（{r.form.document}）的适用年度，而已登记的格式中没有"
                                    f"适用于该年度的；表格按所印标签读取（列标题不符的表不读），未检查该格式对叙述的要求。"))
+    if r.stated_year is not None and r.stated_year != r.year:
+        out.append(Finding(rule_id="AUDIT-YEAR", severity="warning", unit=e.id, year=r.year, check="audit",
+                           expected=str(r.year), actual=str(r.stated_year),
+                           message=f"报告本身写的是 {r.stated_year} 年度，按 --year 作为 {r.year} 年度审查；"
+                                   f"年份检查的结果以 {r.year} 年为准。"))
     cut = r.cut_short
     if cut:
         sec = r.form.section(cut)

@@ -47,6 +47,7 @@ class ImportResult:
     preface: SectionText | None
     sections: dict[str, SectionText]
     notes: list[str] = field(default_factory=list)
+    stated_year: int | None = None  # the year the report itself states, when it states one
 
     @property
     def cut_short(self) -> str | None:
@@ -194,7 +195,7 @@ def import_report(path: str | Path, *, year: int | None = None, form_id: str | N
     preface, sections = split_sections(doc, form, skip)
     return ImportResult(path=path, document=doc, form=form, guess=guess, year=year, year_source=year_source,
                         unit_name=find_unit_name(doc, year), tables=tables, preface=preface, sections=sections,
-                        notes=notes)
+                        notes=notes, stated_year=found_year)
 
 
 __all__ = ["ImportResult", "detect_form", "import_report", "readers"]
