@@ -64,11 +64,28 @@ def _split_words(line: str) -> list[str]:
     return out
 
 
+def _lone_bar_is_cell(lines, k: int) -> bool:
+    """A line that is only "|" in pages that print one cell per line ("规章 |", "0 |"): it opens the
+    next row when a label follows, and is an empty cell when a number (or the end of a row) follows."""
+    for ln in lines[k + 1:]:
+        t = ln.text.strip()
+        if not t:
+            continue
+        if t == "|":
+            return True  # an empty cell, then the next row's opening bar
+        return is_value(t.rstrip("|").strip())
+    return False
+
+
 def cells(doc: Document) -> list[Cell]:
     out: list[Cell] = []
-    for ln in doc.lines:
+    for k, ln in enumerate(doc.lines):
         raw = ln.text
         if not raw.strip() and "\t" not in raw:
+            continue
+        if raw.strip() == "|":
+            if _lone_bar_is_cell(doc.lines, k):
+                out.append(Cell("", ln.number, ln.where, 1))
             continue
         if _MD_RULE.match(raw) and "-" in raw:
             continue
