@@ -69,6 +69,15 @@ def test_import_is_deterministic(tmp_path):
         assert (tmp_path / "a/2022/zhungeer" / name).read_bytes() == (tmp_path / "b/2022/zhungeer" / name).read_bytes()
 
 
+@pytest.mark.parametrize("name", ["zhungeer_2022_tables.docx", "zhungeer_2022_tables.pdf"])
+def test_generated_word_tables_and_their_pdf_import_all_200_cells(name):
+    # real Word tables with merged cells; in the PDF long labels wrap inside narrow cells and
+    # headers run together on one line (行政复议行政诉讼)
+    r = import_report(GENERATED / name)
+    assert r.form.id == "gov2021" and r.year == 2022
+    _assert_all_200(r.values())
+
+
 @pytest.mark.parametrize("suffix", ["pdf", "docx"])
 def test_generated_pdf_and_docx_of_the_seed_import_all_200_cells(suffix):
     r = import_report(GENERATED / f"zhungeer_2022.{suffix}")

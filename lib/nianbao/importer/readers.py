@@ -168,12 +168,9 @@ def read_html(path: Path) -> Document:
             if child.name == "tr":
                 flush()
                 src_line[0] = child.sourceline or src_line[0]
-                cells = []
-                for td in child.find_all(["td", "th"], recursive=False):
-                    cell = re.sub(r"\s+", "", td.get_text("")).replace("\xa0", "")
-                    span = int(td.get("colspan", 1) or 1) if str(td.get("colspan", "1")).isdigit() else 1
-                    cells.append(cell)
-                    cells.extend([""] * (span - 1))  # a spanned cell keeps the positions it covers
+                # a cell spanning several columns is one printed cell: its number (or label) once
+                cells = [re.sub(r"\s+", "", td.get_text("")).replace("\xa0", "")
+                         for td in child.find_all(["td", "th"], recursive=False)]
                 lines.append(Line("| " + " | ".join(cells) + " |", f"源码第{src_line[0]}行（表格行）", len(lines) + 1))
                 continue
             if child.name in _BLOCK:
@@ -248,10 +245,10 @@ def read_docx(path: Path) -> Document:
             for r, row in enumerate(Table(child, d).rows, 1):
                 cells, last = [], None
                 for cell in row.cells:
-                    # python-docx repeats a merged cell once per grid column it spans: keep positions,
-                    # but the text once, as the page prints it.
-                    same = last is not None and cell._tc is last
-                    cells.append("" if same else re.sub(r"\s+", "", cell.text))
+                    # python-docx repeats a merged cell once per grid column it spans: one printed
+                    # cell, kept once
+                    if last is None or cell._tc is not last:
+                        cells.append(re.sub(r"\s+", "", cell.text))
                     last = cell._tc
                 lines.append(Line("| " + " | ".join(cells) + " |", f"表格{tables}第{r}行", len(lines) + 1))
     return Document(path, "docx", lines, notes=[f"Word 文档：{para} 段，{tables} 个表格"])

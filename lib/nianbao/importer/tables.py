@@ -26,7 +26,7 @@ from ..form import Column, Form, Row, Table
 from .tokens import Cell, norm
 
 STATUSES = ("read", "split", "blank", "refused", "absent")
-MAX_LABEL_PIECES = 4  # a label broken over up to this many cells (line breaks inside labels)
+MAX_LABEL_PIECES = 8  # a label broken over up to this many cells (a long label wrapped in a narrow PDF column)
 MAX_SPLIT_DIGITS = 40
 
 
@@ -72,12 +72,17 @@ class _Reader:
 
     # -- finding things ------------------------------------------------------------------------
 
-    def heading(self, number: str, start: int, end: int | None = None) -> int | None:
+    def heading(self, section, start: int, end: int | None = None) -> int | None:
+        """The cell holding the section's heading (the same test as the narrative's sections); a
+        row label opening with the same number (四、…, or the first line of it) is not a heading."""
+        from .sections import _is_heading
+
         end = len(self.cells) if end is None else end
         for i in range(start, end):
             n = self.norms[i]
-            if n.startswith(number + "、") and len(n) <= 60 and n not in self.all_row_labels \
-                    and not any(n.startswith(v) for v in self.all_row_labels if v.startswith(number + "、")):
+            if any(v.startswith(n) or n.startswith(v) for v in self.all_row_labels if v[:2] == n[:2]):
+                continue
+            if _is_heading(self.cells[i].text, section.number, section.title, self.all_row_labels):
                 return i
         return None
 
@@ -304,8 +309,8 @@ class _Reader:
         for n, row in enumerate(table.rows):
             i, k, _ = self.find_row(row, p, end)
             last = n == len(table.rows) - 1
-            if i < 0 or (not last and i + k < end and self.cells[i + k].is_value and self.cells[i + k].text):
-                return False  # a row with its own numbers: the ordinary layout
+            if i < 0 or (not last and i + k < end and self.cells[i + k].is_value):
+                return False  # a row followed by its own cells (numbers or blanks): the ordinary layout
             where.append(i)
             p = i + k
         vals, j = self.values_after(p, end)
@@ -394,7 +399,7 @@ class _Reader:
             return trial
         # values after the last header cell of the region
         last_label = max((i for i in range(start, end) if not self.cells[i].is_value), default=None)
-        if last_label is None or not any(self.norms[i] in _variants(labels[0]) for i in range(start, end)):
+        if last_label is None or not self.headers_ok(labels, start, last_label + 1)[0]:
             self.absent(table, table.rows, res, "文本中没有本表" + ("（文本在本表之前截断）" if end >= len(self.cells) else ""))
             return res
         ok, missing = self.headers_ok([c.label for c in table.columns], start, last_label + 1)
@@ -430,11 +435,11 @@ def read_tables(form: Form, cells: list[Cell], text_ends_cleanly: bool = True) -
     for table in form.tables:
         sec = next(s for s in sections if s.table == table.key)
         later = sections[sections.index(sec) + 1:]
-        h = reader.heading(sec.number, p)
+        h = reader.heading(sec, p)
         start = h + 1 if h is not None else p
         end = len(cells)
         for s in later:
-            e = reader.heading(s.number, start)
+            e = reader.heading(s, start)
             if e is not None:
                 end = min(end, e)
                 break
