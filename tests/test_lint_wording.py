@@ -91,6 +91,9 @@ def test_a_fee_statement_that_is_missing_is_still_flagged():
     ("全年共收到政府信息公开申请近60件。", None),  # a little less than 60
     ("全年共收到政府信息公开申请近50件。", 50),  # 57 is not "nearly 50"
     ("全年共收到政府信息公开申请约70件。", None),  # 约 says nothing exact
+    ("全年共收到政府信息公开申请五十余件。", None),  # Chinese numerals with 余
+    ("全年共收到政府信息公开申请六十余件。", 60),
+    ("全年共收到政府信息公开申请近六十件。", None),
 ])
 def test_numbers_in_prose(sentence, flagged):
     found = lint_text({"overview": GOOD["overview"] + sentence})
