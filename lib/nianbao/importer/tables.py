@@ -90,6 +90,8 @@ class _Reader:
         """How many cells from ``i`` spell the label (0: no match)."""
         acc = ""
         group_norms = [norm(g) for g in groups]
+        allowed = {"".join(group_norms[j:]) for j in range(len(group_norms))}
+        longest = max(len(v) for v in variants)
         for k in range(MAX_LABEL_PIECES):
             j = i + k
             if j >= len(self.cells) or self.cells[j].is_value:
@@ -97,13 +99,12 @@ class _Reader:
             acc += self.norms[j]
             if acc in variants:
                 return k + 1
-            allowed = {"".join(group_norms[j:]) for j in range(len(group_norms))}
             for v in variants:
                 if acc.endswith(v) and acc[: -len(v)] in allowed:
                     return k + 1  # the row label printed after its group labels, in one cell
                 if acc.startswith(v + "(") and acc.endswith(")") and len(acc) - len(v) <= 30:
                     return k + 1  # a hint a province appends in brackets: 行政许可(含…)
-            if len(acc) > max(len(v) for v in variants) + 30:
+            if len(acc) > longest + 30:
                 return 0
         return 0
 
