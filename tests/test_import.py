@@ -91,7 +91,8 @@ def test_generated_pdf_and_docx_of_the_seed_import_all_200_cells(suffix):
 
 def _check_against_expected(exp_path: Path):
     e = yaml.safe_load(exp_path.read_text(encoding="utf-8"))
-    r = import_report(CORPUS / f"{e['id']}.txt", year=e.get("year_option"))
+    side = yaml.safe_load((CORPUS / f"{e['id']}.source.yaml").read_text(encoding="utf-8"))
+    r = import_report(CORPUS / side["file"], year=e.get("year_option"))
     assert r.form.id == e["format"] and r.year == e["year"]
     by_label = {(t.number, norm(row.label)): (t, row) for t in r.form.tables for row in t.rows}
     values = r.values()

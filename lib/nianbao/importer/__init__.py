@@ -161,6 +161,9 @@ def find_unit_name(doc: Document, year: int) -> str | None:
         t = ln.text.strip()
         if not t:
             continue
+        after = re.search(r"^\s*" + str(year) + r"\s*年度?\s*(.{2,30}?)政府信息公开工作年度报告\s*$", t)
+        if after and "根据" not in t:
+            return after.group(1).strip()  # 2019年上海市人民政府办公厅政府信息公开工作年度报告
         m = title.search(t)
         if m and "根据" not in m.group(1) and len(t) <= 60 and not _cited(t, m.end(1)):
             if m.group(1).strip():

@@ -409,9 +409,9 @@ class _Reader:
                 self.refuse(table, row, res, f"列标题中没有本格式的「{missing}」，不按本格式的列读取")
             return res
         vals = self.cells[last_label + 1:end]
-        while vals and vals[-1].text == "":
-            vals.pop()
         want = sum(len(r.columns) for r in table.rows)
+        while len(vals) > want and vals[-1].text == "":
+            vals.pop()  # empty cells beyond the table's (a spanning cell's fillers in page text)
         first_cell = vals[0] if vals else self.cells[last_label]
         res.first_line = self.cells[start].line
         if len(vals) != want or (end >= len(self.cells) and not self.clean_end and vals and vals[-1].text):
