@@ -124,3 +124,11 @@ def test_number_before_the_noun_and_no_carry_forward():
     assert lint_text({"overview": GOOD["overview"] + "本年度共收到57份政府信息公开申请。"}) == []
     found = lint_text({"overview": GOOD["overview"] + "其他1件（申请人自主撤销）。无下年度结转。"})
     assert [(f.rule_id, f.row, f.expected, f.actual) for f in found] == [("NARR-FIGURE", "carried_forward", 2, 0)]
+
+
+def test_all_answered_in_time_while_naming_the_ones_carried_forward_is_not_flagged():
+    # 上海市人民政府办公厅 2019: the sentence itself says 72 go on to next year
+    text = "答复政府信息公开申请55件（含上年度结转申请0件，另有2件申请按照《条例》顺延到下年度答复），均在法定期限内予以答复。"
+    assert lint_text({"overview": GOOD["overview"] + text}) == []
+    found = lint_text({"overview": GOOD["overview"] + "答复政府信息公开申请55件，均在法定期限内予以答复。"})
+    assert [(f.rule_id, f.actual) for f in found] == [("NARR-ALL-DONE", 2)]
