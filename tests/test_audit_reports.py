@@ -129,3 +129,10 @@ def test_a_report_audited_as_another_year_says_so(audited, tmp_path):
     f = [f for f in e.findings if f.rule_id == "AUDIT-YEAR"]
     assert [(f.expected, f.actual) for f in f] == [("2022", "2023")]
     assert "报告本身写的是 2023 年度，按 --year 作为 2022 年度审查" in f[0].message
+
+
+def test_an_audit_written_inside_the_folder_is_not_audited_next_time(tmp_path):
+    shutil.copy(CORPUS / "yangling_audit_2022.txt", tmp_path / "a.txt")
+    for _ in range(2):
+        assert main(["audit", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert [r["报告"] for r in _rows(tmp_path / "out" / "audit-reports.csv")] == ["a"]

@@ -67,9 +67,12 @@ class AuditEntry:
         return [s.heading for s in self.imported.form.sections if s.key not in self.imported.sections]
 
 
-def report_files(folder: Path) -> list[Path]:
+def report_files(folder: Path, exclude: Path | None = None) -> list[Path]:
+    """The reports in ``folder`` (and below), not counting an earlier audit's outputs in ``exclude``."""
     exts = set(readers.suffixes()) - {".md"}
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in exts and not p.name.startswith("."))
+    skip = exclude.resolve() if exclude is not None else None
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in exts and not p.name.startswith(".")
+                  and not (skip is not None and p.resolve().is_relative_to(skip)))
 
 
 def _unit_for(entry_id: str, r: ImportResult) -> Unit:
@@ -96,14 +99,14 @@ def _entry_id(path: Path, root: Path, seen: set[str]) -> str:
     return out
 
 
-def audit_folder(folder: str | Path, year: int | None = None, progress=None) -> list[AuditEntry]:
+def audit_folder(folder: str | Path, year: int | None = None, progress=None, exclude: Path | None = None) -> list[AuditEntry]:
     from .validation import validate_contexts
     from .validation.checks import CheckContext
 
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: 不是目录。")
-    files = report_files(folder)
+    files = report_files(folder, exclude)
     if not files:
         raise InputError(f"{folder}: 没有可导入的报告（{'、'.join(s for s in readers.suffixes() if s != '.md')}）。")
     entries, contexts, seen = [], [], set()

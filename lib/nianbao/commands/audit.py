@@ -27,7 +27,7 @@ def main(args) -> int:
 
     folder = Path(args.folder)
     out = Path(args.out) if args.out else folder.resolve().parent / f"{folder.resolve().name}-audit"
-    entries = audit_folder(folder, args.year, progress=None if args.quiet else print_progress)
+    entries = audit_folder(folder, args.year, progress=None if args.quiet else print_progress, exclude=out)
     written = write_outputs(entries, folder, out, args.year)
     n = {k: sum(1 for e in entries if e.status == k) for k in ("full", "partial", "none", "failed")}
     print(f"审查了 {len(entries)} 份报告：完整读取 {n['full']}，部分读取 {n['partial']}，未读到 {n['none']}，未能导入 {n['failed']}。")
