@@ -11,7 +11,7 @@ from types import ModuleType
 
 from ..registry import Registry
 
-BUILTIN = ("run", "template", "validate", "new", "verify", "bundle", "batch", "synth", "keygen", "import_", "audit")
+BUILTIN = ("run", "template", "validate", "new", "verify", "bundle", "batch", "synth", "keygen", "import", "audit")
 
 
 def _check(name: str, module: ModuleType) -> ModuleType:
