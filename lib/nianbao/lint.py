@@ -42,23 +42,24 @@ REAL_WORDING = {
         "measure_words": "件份条个篇",
         "approx_before": ["将近", "接近", "大约", "近", "约"],  # N or a little less / about N
         "approx_after": ["余", "多"],  # more than N
+        # Statements of the pack said in more ways; each names the pack statement it extends
+        # ("like"), whose cells it checks — no cell is named here.
+        "statement_verbs": {
+            # 出台2份…, 印发了3件…: other verbs for the pack's 制发 statement, and the number
+            # before the noun
+            "normative_documents_issued": {"verbs": ["制发", "出台", "印发", "制定"], "after_verb": "(?:了|并公开的|并公开)?",
+                                           "number_first": True},
+        },
         "figure_statements": [
-            {"id": "normative_documents_issued_verbs", "like": "normative_documents_issued",
-             "pattern": r"(?:制发|出台|印发|制定)(?:了|并公开的|并公开)?(?:行政)?规范性文件[^，。；、\d]{0,4}?(\d+)\s*件"
-                        r"|(?:制发|出台|印发|制定)了?(\d+)\s*件(?:行政)?规范性文件",
-             "figure": ["table2", "normative_documents", "issued"]},
             # the number before the noun: 共收到8份政府信息公开申请
             {"id": "requests_received_number_first", "like": "requests_received",
-             "pattern": r"(?:共|累计|全年|本年度?)?(?:收到|新收|受理)(?:了)?(\d+)\s*件(?:政府信息公开|依申请公开|信息公开)?申请",
-             "figure": ["table3", "new", "total"]},
+             "pattern": r"(?:共|累计|全年|本年度?)?(?:收到|新收|受理)(?:了)?(\d+)\s*件(?:政府信息公开|依申请公开|信息公开)?申请"},
         ],
-        # sentences saying nothing was carried forward (无下年度结转): 四、结转下年度继续办理 must be 0
+        # sentences saying nothing was carried forward (无下年度结转): the pack's all_done_figure must be 0
         "zero_statements": [
-            {"id": "no_carry_forward", "description": "转入下一年度办理的申请数",
-             "pattern": r"(?:无|没有|未有)(?:结转至?|转入)?下一?年度?(?:继续办理|结转)|(?:无|没有)(?:申请)?结转(?:至|到)?下一?年度?",
-             "figure": ["table3", "carried_forward", "total"]},
+            {"id": "no_carry_forward", "description": "转入下一年度办理的申请数", "figure_from": "all_done_figure",
+             "pattern": r"(?:无|没有|未有)(?:结转至?|转入)?下一?年度?(?:继续办理|结转)|(?:无|没有)(?:申请)?结转(?:至|到)?下一?年度?"},
         ],
-        "replace_statements": ["normative_documents_issued"],  # the verb list above includes 制发
         # "…均已按要求办理完成": a word or two between 均已/全部 and the verb; only in a sentence about 申请
         "all_done_pattern": r"(?:全部|均已|均|全数|已全部|都已)[^，。；\d]{0,6}?(?:办结|答复完毕|办理完毕|办理完成|完成办理|完成答复|予以答复|答复)",
         "all_done_context": "申请",
@@ -68,7 +69,7 @@ REAL_WORDING = {
         # "没有发生政府信息公开收费的事项", "无信息公开收费的事项" say no fee was charged
         "fee_none_patterns": [r"(?:未|没有|无|不存在)(?:发生|产生)?[^，。；\d]{0,10}?信息公开收费"],
         "stale_year_window": 40,  # characters after last year's number searched for 工作要点 …
-        # a 2023 report whose 总体情况 paragraph opens with "2022年，…" is last year's text
+        # a 2023 report whose overview paragraph opens with "2022年，…" is last year's text
         "stale_opening_sections": ["overview"],
         # overview topics written in other words: 建立健全公开平台 covers 平台建设
         "topic_words": {"平台建设": ["公开平台"]},
@@ -86,17 +87,39 @@ def spec(form_id: str) -> dict:
     data = copy.deepcopy(forms.pack(form_id).narrative_spec)
     extra = REAL_WORDING.get(form_id, {})
     by_id = {st["id"]: st for st in data.get("figure_statements", ())}
-    statements = [st for st in by_id.values() if st["id"] not in extra.get("replace_statements", ())]
+    for sid, how in extra.get("statement_verbs", {}).items():
+        st = by_id.get(sid)
+        verb = next((v for v in how["verbs"] if st and st["pattern"].startswith(v)), None)
+        if verb is None:
+            continue  # the pack words this statement differently: leave it as the pack has it
+        rest = st["pattern"][len(verb):]
+        verbs = "(?:" + "|".join(how["verbs"]) + ")"
+        pattern = verbs + how.get("after_verb", "") + rest
+        if how.get("number_first"):
+            noun = rest[: rest.index("[")]  # the pack's noun, up to its first character class
+            pattern += "|" + verbs + r"了?(\d+)\s*件" + noun
+        st["pattern"] = pattern
+    statements = list(by_id.values())
     for st in extra.get("figure_statements", ()):
         st = dict(st)
-        like = by_id.get(st.pop("like", None), {})
-        st.setdefault("description", like.get("description", st["id"]))
+        like = by_id.get(st.pop("like", None))
+        if like is None:
+            continue
+        st.setdefault("description", like["description"])
+        st.setdefault("figure", like["figure"])
         statements.append(st)
     data["figure_statements"] = statements
     measure = extra.get("measure_words", "件")
     before = "|".join(extra.get("approx_before", ())) or "(?!)"
     after = "|".join(extra.get("approx_after", ())) or "(?!)"
-    zeros = list(data.get("zero_statements", ())) + [dict(st) for st in extra.get("zero_statements", ())]
+    zeros = list(data.get("zero_statements", ()))
+    for st in extra.get("zero_statements", ()):
+        st = dict(st)
+        source = st.pop("figure_from", None)
+        if source and source in data:
+            st["figure"] = data[source]
+        if "figure" in st:
+            zeros.append(st)
     data["zero_statements"] = zeros
     for stmt in statements + zeros:
         p = stmt["pattern"]
@@ -208,7 +231,7 @@ def _check_years(key, part, figures, s) -> list[Finding]:
                              + str(y - 1) + r"\s*年(?!度?(?:以来|至|到|—|-))", re.M)
         for m in opening.finditer(part.text):
             out.append(_finding("NARR-YEAR-STALE", "warning",
-                                f"{y} 年度报告“总体情况”中有一段以“{m.group(0).strip()}”开头：写的是上一年的工作，常是沿用上年报告的文字。"
+                                f"{y} 年度报告“{figures.form.section(key).title}”中有一段以“{m.group(0).strip()}”开头：写的是上一年的工作，常是沿用上年报告的文字。"
                                 f"请确认应为 {y} 年。", part, m.start(), figures, expected=str(y), actual=str(y - 1)))
     return out
 

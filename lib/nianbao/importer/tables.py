@@ -103,7 +103,7 @@ class _Reader:
                 if acc.endswith(v) and acc[: -len(v)] in allowed:
                     return k + 1  # the row label printed after its group labels, in one cell
                 if acc.startswith(v + "(") and acc.endswith(")") and len(acc) - len(v) <= 30:
-                    return k + 1  # a hint a province appends in brackets: 行政许可(含…)
+                    return k + 1  # a hint a province appends to a label in brackets: 〈label〉(含…)
             if len(acc) > longest + 30:
                 return 0
         return 0
@@ -126,8 +126,8 @@ class _Reader:
         return -1, 0, None
 
     def headers_ok(self, labels: list[str], start: int, end: int) -> tuple[bool, str]:
-        """Every label appears in the header cells between start and end (in any order: spanning
-        headers print 总计 before the columns grouped under 法人或其他组织)."""
+        """Every label appears in the header cells between start and end (in any order: a spanning
+        header prints the last column before the columns grouped under it)."""
         text = "".join(n for c, n in zip(self.cells[start:end], self.norms[start:end]) if not c.is_value)
         for lab in labels:
             if not any(v in text for v in _variants(lab)):
