@@ -11,7 +11,8 @@ from types import ModuleType
 
 from ..registry import Registry
 
-BUILTIN = ("run", "template", "validate", "new", "verify", "bundle", "batch", "synth", "keygen", "workbook", "collect")
+BUILTIN = ("run", "template", "validate", "new", "verify", "bundle", "batch", "synth", "keygen", "workbook", "collect",
+           "import", "audit")
 
 
 def _check(name: str, module: ModuleType) -> ModuleType:
