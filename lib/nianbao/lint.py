@@ -12,7 +12,9 @@ Runs on the rendered narrative (placeholders replaced) against the figures; retu
   facts.processing_fee, or a different amount;
 - NARR-ALL-DONE (error): "全部办结" while applications were carried forward;
 - NARR-TODO (error): 【待填写…】 markers still in the text;
-- NARR-TOPICS (warning): section 一 does not touch one of the form's overview topics.
+- NARR-TOPICS (warning): section 一 does not touch one of the form's overview topics;
+- NARR-COPIED, NARR-COPIED-PROBLEMS (warnings): a section largely the same as last year's
+  (:mod:`nianbao.copied`, run by :func:`narrative_check` on the source text).
 """
 from __future__ import annotations
 
@@ -334,17 +336,19 @@ def narrative_check(ctx) -> list[Finding]:
     A narrative that cannot be rendered (unknown placeholder, sandbox violation) is itself an error
     finding here, so ``nianbao validate`` reports it beside the table rules instead of stopping.
     """
+    from .copied import check as copied_check
     from .errors import InputError
     from .narrative import render_narrative
 
     if ctx.narrative is None:
         return []
+    copied = copied_check(ctx)  # NARR-COPIED*: on the source text, so even an unrenderable narrative gets it
     if ctx.rendered is not None:  # the report rendered it already
-        return lint(ctx.rendered, ctx.figures)
+        return lint(ctx.rendered, ctx.figures) + copied
     try:
         rendered = render_narrative(ctx.narrative, ctx.figures, ctx.unit.name, ctx.prior)
     except InputError as exc:
         return [Finding(rule_id="NARR-PLACEHOLDER", severity="error", message=str(exc),
-                        file=ctx.narrative.display_path, unit=ctx.unit.id, year=ctx.year)]
-    return lint(rendered, ctx.figures)
+                        file=ctx.narrative.display_path, unit=ctx.unit.id, year=ctx.year)] + copied
+    return lint(rendered, ctx.figures) + copied
 
