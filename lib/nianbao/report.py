@@ -95,6 +95,12 @@ class Report:
 
         return sources_block(self).tagged(EVIDENCE_TAG)
 
+    def year_over_year(self) -> HTMLBlock:
+        """Key figures and charts against last year, for a unit with ``year_over_year: true`` (else empty)."""
+        from .yoy import yoy_block
+
+        return yoy_block(self)
+
     def validation(self) -> HTMLBlock:
         """The validation section: summary and every finding."""
         from .present.validation import report_section

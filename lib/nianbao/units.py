@@ -19,7 +19,7 @@ LEVELS = {
 }
 KINDS = {"government": "人民政府", "department": "政府部门"}
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-FIELDS = {"name", "level", "kind", "parent", "rollup", "rulemaking"}
+FIELDS = {"name", "level", "kind", "parent", "rollup", "rulemaking", "year_over_year"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Unit:
     parent: str | None = None
     rollup: bool = False  # the unit's tables are compiled from its children's
     rulemaking: bool | None = None  # None: decided by level (see validation)
+    year_over_year: bool = False  # the published report includes the comparison with last year (nianbao.yoy)
 
     @property
     def level_label(self) -> str:
@@ -126,7 +127,8 @@ def load_units(path: str | Path, display: str | None = None) -> UnitRegistry:
                     continue
                 spec_nodes[field_name] = field_node
         spec = {k: plain(v) for k, v in spec_nodes.items()}
-        for field_name, want in (("rollup", "是否为汇总单位"), ("rulemaking", "是否有规章制定权")):
+        for field_name, want in (("rollup", "是否为汇总单位"), ("rulemaking", "是否有规章制定权"),
+                                 ("year_over_year", "报告是否附与上年对比")):
             if field_name in spec and not isinstance(spec[field_name], bool) \
                     and not (field_name == "rulemaking" and spec[field_name] is None):
                 errors.append(f"{display}:{line(spec_nodes[field_name])}: 单位 {uid!r}: {field_name} 应写 true 或 false"
@@ -156,7 +158,8 @@ def load_units(path: str | Path, display: str | None = None) -> UnitRegistry:
         if errors:
             continue
         units[uid] = Unit(id=uid, name=str(spec["name"]), level=level, kind=kind, parent=spec.get("parent"),
-                          rollup=spec.get("rollup", False) is True, rulemaking=spec.get("rulemaking"))
+                          rollup=spec.get("rollup", False) is True, rulemaking=spec.get("rulemaking"),
+                          year_over_year=spec.get("year_over_year", False) is True)
     for u in units.values():
         if u.parent == u.id:
             errors.append(f"{display}:{seen[u.id]}: 单位 {u.id!r} 的上级是它自己。parent 应写上级单位的编号，没有上级写 null。")
