@@ -51,12 +51,19 @@ class UnitYear:
         return forms.get(self.form_id) if self.form_id else None
 
 
-@lru_cache(maxsize=1)
 def _forms_digest() -> str:
     from . import forms
 
+    return _digest_of(tuple((fid, id(forms.get(fid))) for fid in forms.available()))
+
+
+@lru_cache(maxsize=8)
+def _digest_of(registered: tuple) -> str:
+    """The registered form definitions' digest (recomputed when the set of registered forms changes)."""
+    from . import forms
+
     h = hashlib.sha256()
-    for fid in forms.available():
+    for fid, _ in registered:
         h.update(json.dumps(forms.get(fid).raw, sort_keys=True, ensure_ascii=False, default=str).encode())
     return h.hexdigest()
 

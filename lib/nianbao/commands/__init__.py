@@ -12,7 +12,7 @@ from types import ModuleType
 from ..registry import Registry
 
 BUILTIN = ("run", "template", "validate", "new", "verify", "bundle", "batch", "synth", "keygen", "workbook", "collect",
-           "import", "audit")
+           "import", "audit", "compare")
 
 
 def _check(name: str, module: ModuleType) -> ModuleType:
