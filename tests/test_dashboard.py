@@ -194,3 +194,31 @@ def test_xlsx_is_the_same_table_deterministic_and_opens_in_libreoffice(synth, tm
     rate = next(i for i, f in enumerate(dash.figures) if f.id == "disclosed_rate")
     county = next(ln for ln in dash.lines if ln.unit.id == "demo-county")
     assert by_id["demo-county"][7 + rate] == f"{float(county.values['disclosed_rate']) * 100:.1f}%"
+
+
+def test_figures_cache_gives_the_same_figures_and_follows_every_change(synth):
+    from nianbao.collect import collect
+
+    registry = synth.units()
+    cold = collect(synth, registry, YEAR)
+    cache = synth.outputs_dir / ".cache" / "figures" / f"{YEAR}.json"
+    assert cache.is_file()
+    warm = collect(synth, registry, YEAR)
+    assert {u: (d.state, d.values, d.declared, d.problems) for u, d in warm.items()} == \
+           {u: (d.state, d.values, d.declared, d.problems) for u, d in cold.items()}
+    fee = warm["demo-dept-001"].values["table2"][("fees", "amount")]
+    assert isinstance(fee, Decimal) and fee == cold["demo-dept-001"].values["table2"][("fees", "amount")]
+    # a child's file changes: the child and the roll-up compiled from it are read anew
+    path = synth.figures_file("demo-town-001", YEAR)
+    before = collect(synth, registry, YEAR)["demo-county"].values["table4"][("review", "upheld")]
+    text = path.read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines() if ln.lstrip().startswith("review:"))
+    cells = line.split("[", 1)[1].split("]", 1)[0].split(", ")
+    bumped = [str(int(cells[0]) + 1)] + cells[1:4] + [str(int(cells[4]) + 1)]
+    path.write_text(text.replace(line, line.replace(", ".join(cells), ", ".join(bumped))), encoding="utf-8")
+    after = collect(synth, registry, YEAR)
+    assert after["demo-town-001"].values["table4"][("review", "upheld")] == int(cells[0]) + 1
+    assert after["demo-county"].values["table4"][("review", "upheld")] == before + 1
+    # a damaged cache is rebuilt, not trusted
+    cache.write_text("{not json", encoding="utf-8")
+    assert collect(synth, registry, YEAR)["demo-county"].values == after["demo-county"].values

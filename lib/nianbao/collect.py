@@ -1,7 +1,7 @@
 """The figures of many unit-years at once, for the dashboard and the comparison pages.
 
 Each unit-year is loaded the way a report loads it (:func:`nianbao.rollup.load_unit_figures`, defective
-cells as missing), and the result is kept in ``outputs/.cache/figures/<year>/<unit>.json`` under a key
+cells as missing), and the result is kept in ``outputs/.cache/figures/<year>.json`` (one file per year) under a key
 made of the kit version, the form definitions and the SHA-256 of every file the figures come from (a
 roll-up unit's: its own and each child's, recursively). A later call whose files are unchanged reads
 the JSON (~0.1 ms) instead of parsing the YAML again (~2 ms); any change of a file, the registry
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -24,7 +25,7 @@ from . import __version__, atomic
 from .errors import InputError
 from .project import Project
 
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 3
 ABSENT, UNREADABLE, OK = "absent", "unreadable", "ok"
 
 
@@ -68,30 +69,53 @@ def _digest_of(registered: tuple) -> str:
     return h.hexdigest()
 
 
-def _sha(path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except FileNotFoundError:
+        return None
 
 
 def _encode(v):
     return str(v) if isinstance(v, Decimal) else v
 
 
+@lru_cache(maxsize=None)
+def _layout(form_id: str) -> tuple[tuple, frozenset]:
+    """Every cell of the form in a fixed order (values are cached as one flat list in this order), and the
+    amount cells (cached as text, read back as Decimal, exactly)."""
+    from . import forms
+
+    form = forms.get(form_id)
+    order = tuple((t.key, r.key, c.key) for t in form.tables for r, c in t.cells())
+    amounts = frozenset((t.key, r.key, c.key) for t in form.tables for r, c in t.cells() if c.type == "amount")
+    return order, amounts
+
+
 def _to_json(uy: UnitYear, key: str) -> dict:
-    return {"schema": CACHE_SCHEMA, "key": key, "state": uy.state, "form": uy.form_id, "problems": uy.problems,
-            "message": uy.message, "rollup": uy.rollup,
-            "values": {t: [[r, c, _encode(v)] for (r, c), v in cells.items()] for t, cells in uy.values.items()},
-            "declared": [[t, r, c, _encode(v)] for (t, r, c), v in uy.declared.items()]}
+    entry = {"key": key, "state": uy.state, "form": uy.form_id, "problems": uy.problems, "message": uy.message,
+             "rollup": uy.rollup}
+    if uy.form_id:
+        order, _ = _layout(uy.form_id)
+        entry["values"] = [_encode(uy.values.get(t, {}).get((r, c))) for t, r, c in order]
+        entry["declared"] = [[t, r, c, _encode(v)] for (t, r, c), v in uy.declared.items()]
+    return entry
 
 
 def _from_json(data: dict, unit: str, year: int) -> UnitYear:
     uy = UnitYear(unit=unit, year=year, state=data["state"], form_id=data["form"], problems=data["problems"],
                   message=data["message"], rollup=data["rollup"])
     if uy.form_id:
-        form = uy.form
-        amount = {(t.key, r.key, c.key) for t in form.tables for r, c in t.cells() if c.type == "amount"}
-        dec = lambda t, r, c, v: Decimal(v) if v is not None and (t, r, c) in amount else v  # noqa: E731
-        uy.values = {t: {(r, c): dec(t, r, c, v) for r, c, v in cells} for t, cells in data["values"].items()}
-        uy.declared = {(t, r, c): dec(t, r, c, v) for t, r, c, v in data["declared"]}
+        order, amounts = _layout(uy.form_id)
+        values: dict = {}
+        for (t, r, c), v in zip(order, data["values"]):
+            if v is not None and (t, r, c) in amounts:
+                v = Decimal(v)
+            values.setdefault(t, {})[(r, c)] = v
+        uy.values = values
+        uy.declared = {(t, r, c): Decimal(v) if v is not None and (t, r, c) in amounts else v
+                       for t, r, c, v in data["declared"]}
     return uy
 
 
@@ -110,43 +134,82 @@ def _load(project: Project, registry, unit, year: int) -> UnitYear:
     return uy
 
 
-def unit_year(project: Project, registry, unit_id: str, year: int, *, cache: bool = True) -> UnitYear:
-    """One unit-year's figures (see the module)."""
-    from .rollup import figure_sources
+class _Store:
+    """``outputs/.cache/figures/<year>.json``: every cached unit of a year in one file (one read per call)."""
 
-    unit = registry.get(unit_id)
-    own = project.figures_file(unit.id, year)
-    if not own.is_file():
-        return UnitYear(unit=unit.id, year=year, state=ABSENT, rollup=unit.rollup)
-    try:
-        sources = figure_sources(registry, unit.id) if unit.rollup else []
-    except InputError as exc:
-        return UnitYear(unit=unit.id, year=year, state=UNREADABLE, message=str(exc), rollup=unit.rollup)
-    h = hashlib.sha256(f"{__version__}\n{_forms_digest()}\n{unit.id}\n{year}\n{unit.rollup}\n".encode())
-    for src in [unit.id, *sources]:
-        path = project.figures_file(src, year)
-        h.update(f"{src}:{_sha(path) if path.is_file() else '-'}\n".encode())
-        if src != unit.id:
-            h.update(f"{registry.get(src).parent}:{registry.get(src).rollup}\n".encode())
-    key = h.hexdigest()
-    target = project.outputs_dir / ".cache" / "figures" / str(year) / f"{unit.id}.json"
-    if cache and target.is_file():
+    def __init__(self, project: Project, year: int):
+        self.path = project.outputs_dir / ".cache" / "figures" / f"{year}.json"
+        self.units: dict = {}
+        self.dirty = False
         try:
-            data = json.loads(target.read_text(encoding="utf-8"))
-            if data.get("schema") == CACHE_SCHEMA and data.get("key") == key:
-                return _from_json(data, unit.id, year)
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged cache entry is simply rebuilt
-    uy = _load(project, registry, unit, year)
-    if cache:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("schema") == CACHE_SCHEMA and isinstance(data.get("units"), dict):
+                self.units = data["units"]
+        except (FileNotFoundError, ValueError, OSError):
+            pass  # no cache, or a damaged one: rebuilt
+
+    def get(self, unit: str, key: str) -> dict | None:
+        entry = self.units.get(unit)
+        return entry if isinstance(entry, dict) and entry.get("key") == key else None
+
+    def put(self, unit: str, entry: dict) -> None:
+        self.units[unit] = entry
+        self.dirty = True
+
+    def save(self) -> None:
         try:
-            atomic.write_text(target, json.dumps(_to_json(uy, key), ensure_ascii=False, separators=(",", ":")))
+            atomic.write_text(self.path, json.dumps({"schema": CACHE_SCHEMA, "units": self.units},
+                                                    ensure_ascii=False, separators=(",", ":"), sort_keys=True))
         except OSError:
-            pass
-    return uy
+            pass  # the cache is an optimisation only
 
 
 def collect(project: Project, registry, year: int, units=None, *, cache: bool = True) -> dict[str, UnitYear]:
-    """Unit id → :class:`UnitYear` for ``units`` (default: every registered unit), in registry order."""
+    """Unit id → :class:`UnitYear` for ``units`` (default: every registered unit), in the order given."""
+    from .rollup import figure_sources
+
+    year = int(year)
     ids = [u.id for u in registry] if units is None else list(units)
-    return {uid: unit_year(project, registry, uid, int(year), cache=cache) for uid in ids}
+    store = _Store(project, year) if cache else None
+    data_dir = str(project.data_dir)
+    shas: dict[str, str | None] = {}
+
+    def sha(uid: str) -> str | None:
+        if uid not in shas:
+            shas[uid] = _sha(os.path.join(data_dir, str(year), uid, "figures.yaml"))
+        return shas[uid]
+
+    base = f"{__version__}\n{_forms_digest()}\n{year}\n"
+    out: dict[str, UnitYear] = {}
+    for uid in ids:
+        unit = registry.get(uid)
+        own = sha(uid)
+        if own is None:
+            out[uid] = UnitYear(unit=uid, year=year, state=ABSENT, rollup=unit.rollup)
+            continue
+        try:
+            sources = figure_sources(registry, uid) if unit.rollup else []
+        except InputError as exc:
+            out[uid] = UnitYear(unit=uid, year=year, state=UNREADABLE, message=str(exc), rollup=unit.rollup)
+            continue
+        h = hashlib.sha256(f"{base}{uid}:{own}:{unit.rollup}\n".encode())
+        for src in sources:
+            s = registry.get(src)
+            h.update(f"{src}:{sha(src) or '-'}:{s.parent}:{s.rollup}\n".encode())
+        key = h.hexdigest()
+        entry = store.get(uid, key) if store is not None else None
+        if entry is not None:
+            out[uid] = _from_json(entry, uid, year)
+            continue
+        uy = out[uid] = _load(project, registry, unit, year)
+        if store is not None:
+            store.put(uid, _to_json(uy, key))
+    if store is not None and store.dirty:
+        store.save()
+    return out
+
+
+def unit_year(project: Project, registry, unit_id: str, year: int, *, cache: bool = True) -> UnitYear:
+    """One unit-year's figures (see the module)."""
+    registry.get(unit_id)
+    return collect(project, registry, year, [unit_id], cache=cache)[unit_id]
