@@ -181,6 +181,13 @@ def test_xlsx_is_the_same_table_deterministic_and_opens_in_libreoffice(synth, tm
     xlsx = synth.outputs_dir / str(YEAR) / XLSX_NAME
     first = xlsx.read_bytes()
     assert xlsx_bytes(build_dashboard(synth, YEAR)) == first  # same table, same bytes
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(first)) as z:  # no save time anywhere: same bytes on another day too
+        core = z.read("docProps/core.xml").decode()
+        assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+    assert re.findall(r"<dcterms:(?:created|modified)[^>]*>([^<]*)<", core) == ["2000-01-01T00:00:00Z"] * 2
     rows = _soffice_csv(xlsx, tmp_path)
     dash = build_dashboard(synth, YEAR)
     assert rows[0][:8] == ["单位编号", "单位名称", "级别", "上级单位", "状态", "错误", "警告", dash.figures[0].label]
@@ -222,3 +229,39 @@ def test_figures_cache_gives_the_same_figures_and_follows_every_change(synth):
     # a damaged cache is rebuilt, not trusted
     cache.write_text("{not json", encoding="utf-8")
     assert collect(synth, registry, YEAR)["demo-county"].values == after["demo-county"].values
+
+
+def test_sorting_and_filtering_in_a_real_browser(synth):
+    """The inline script, run by the kit's Chromium: click a header to sort, pick a level or parent to filter."""
+    from nianbao.exporters.browser import shared_browser
+
+    path = write_dashboard(synth, YEAR)
+    dash = build_dashboard(synth, YEAR)
+    new_col = 7  # #, 单位, 级别, 状态, 错误, 警告, then the first key figure
+
+    def job(browser):
+        page = browser.new_page()
+        try:
+            page.goto(path.as_uri())
+            visible = lambda: page.eval_on_selector_all(  # noqa: E731
+                "#units tbody tr", "rs => rs.filter(r => !r.hidden).map(r => r.id.slice(5))")
+            header = page.locator(f"#units thead th:nth-child({new_col})")
+            header.click()
+            first = visible()
+            header.click()
+            second = visible()
+            page.select_option("#f-level", "township")
+            towns = visible()
+            page.select_option("#f-level", "")
+            page.select_option("#f-parent", "-")
+            top = visible()
+            return first, second, towns, top
+        finally:
+            page.close()
+
+    first, second, towns, top = shared_browser().call(job, timeout=120)
+    by_new = {ln.unit.id: ln.values["new"] if ln.values else -1 for ln in dash.lines}
+    assert [by_new[u] for u in first] == sorted(by_new.values(), reverse=True)
+    assert [by_new[u] for u in second] == sorted(by_new.values())
+    assert sorted(towns) == sorted(ln.unit.id for ln in dash.lines if ln.unit.level == "township")
+    assert sorted(top) == sorted(ln.unit.id for ln in dash.lines if ln.unit.parent is None)
