@@ -183,7 +183,7 @@ def _fill(cmp: Comparison) -> None:
             series = [Series(c.title, tuple(b.value(c.values) if all(x in c.cells for x in b.cells) else None
                                             for b in ch.bars)) for c in data_cols]
             cmp.charts.append(bar_chart(f"compare-{ch.id}", ch.title, ch.labels, series, font=SANS))
-    else:
+    elif cmp.views.chart_figure is not None:
         f = cmp.views.chart_figure
         ranked = sorted((c for c in data_cols if f.cells[0] in c.cells and f.value(c.values) is not None),
                         key=lambda c: -f.value(c.values))[:RANKED]

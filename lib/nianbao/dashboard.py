@@ -29,6 +29,7 @@ import re
 import time
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from . import __version__, atomic
@@ -176,8 +177,6 @@ def _total(label: str, lines: list[UnitLine], figures) -> TotalLine:
         else:
             parts = [ln.parts[f.id] for ln in lines if ln.parts.get(f.id) is not None]
             num, den = sum(p[0] for p in parts), sum(p[1] for p in parts)
-            from decimal import Decimal
-
             values[f.id] = Decimal(num) / Decimal(den) if parts and den else None
             left_out[f.id] = len(lines) - len(parts)
     return TotalLine(label, len(lines), values, left_out)
@@ -223,7 +222,7 @@ def build_dashboard(project: Project, year: int, rows=None, *, registry=None, da
                 elif u.rollup and f.cells[0] in d.declared:
                     line.declared[f.id] = d.declared[f.cells[0]]
         lines.append(line)
-    with_data = [ln for ln in lines if ln.data is not None and ln.data.ok and ln.values]
+    with_data = [ln for ln in lines if ln.data is not None and ln.data.ok and ln.data.form_id == form.id]
     totals = [_total("合计", [ln for ln in with_data if ln.counted_in is None], spec.key_figures)]
     levels = [(k, v) for k, v in LEVELS.items() if any(ln.unit.level == k for ln in lines)]
     for key, label in levels:
@@ -235,13 +234,15 @@ def build_dashboard(project: Project, year: int, rows=None, *, registry=None, da
     for ln in lines:
         counts[ln.status] += 1
     cf = spec.chart_figure
-    ranked = sorted((ln for ln in with_data if ln.values.get(cf.id) is not None),
-                    key=lambda ln: -ln.values[cf.id])[:CHART_UNITS]
-    chart = bar_chart("dashboard-chart", f"各单位{cf.label}", [ln.unit.name for ln in ranked],
-                      [Series(str(year), tuple(ln.values[cf.id] for ln in ranked))], font=SANS)
-    shown = len([ln for ln in with_data if ln.values.get(cf.id) is not None])
-    note = (f"按“{cf.label}”从多到少，显示前 {len(ranked)} 个单位（共 {shown} 个单位有此数字）。"
-            if shown > len(ranked) else f"按“{cf.label}”从多到少排列，共 {shown} 个单位。")
+    chart, note = "", f"{form.document}格式尚未声明主要数字，不作图。"
+    if cf is not None:
+        ranked = sorted((ln for ln in with_data if ln.values.get(cf.id) is not None),
+                        key=lambda ln: -ln.values[cf.id])[:CHART_UNITS]
+        chart = bar_chart("dashboard-chart", f"各单位{cf.label}", [ln.unit.name for ln in ranked],
+                          [Series(str(year), tuple(ln.values[cf.id] for ln in ranked))], font=SANS)
+        shown = len([ln for ln in with_data if ln.values.get(cf.id) is not None])
+        note = (f"按“{cf.label}”从多到少，显示前 {len(ranked)} 个单位（共 {shown} 个单位有此数字）。"
+                if shown > len(ranked) else f"按“{cf.label}”从多到少排列，共 {shown} 个单位。")
     parents = [(pid, names[pid]) for pid in dict.fromkeys(u.parent for u in registry if u.parent) if pid in names]
     return Dashboard(year=year, lines=lines, totals=totals, figures=spec.key_figures, counts=counts, chart=chart,
                      chart_note=note, levels=levels, parents=parents)

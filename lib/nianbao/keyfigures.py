@@ -95,7 +95,7 @@ class Chart:
 class Views:
     form: Form
     key_figures: tuple[KeyFigure, ...]
-    chart_figure: KeyFigure
+    chart_figure: KeyFigure | None  # None when the form declares no key figures
     charts: tuple[Chart, ...]
 
     def figure(self, fid: str) -> KeyFigure:
@@ -198,8 +198,8 @@ def _views(form_id: str) -> Views:
 
     form = forms.get(form_id)
     path = SPEC_DIR / f"{form_id}.yaml"
-    if not path.is_file():
-        raise KeyError(f"no key-figure declaration for form {form_id!r} ({path})")
+    if not path.is_file():  # a form without the declaration: statuses and cells only, no key figures or charts
+        return Views(form, (), None, ())
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     figures = tuple(_figure(form, s) for s in raw["key_figures"])
     charts = tuple(Chart(c["id"], _title(form, c["title"]), tuple(_bar(form, b) for b in c["bars"])) for c in raw["charts"])
