@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import REPO
 from nianbao.figures import load_figures
 from nianbao.keyfigures import views
 from nianbao.report import open_report
