@@ -34,6 +34,7 @@ from pathlib import Path
 
 from . import __version__, atomic
 from .collect import ABSENT, OK, UnitYear, collect
+from .errors import InputError
 from .keyfigures import percent_text, views
 from .project import Project
 from .svgchart import SANS, Series, bar_chart
@@ -192,8 +193,13 @@ def build_dashboard(project: Project, year: int, rows=None, *, registry=None, da
     data = data if data is not None else collect(project, registry, year)
     verdicts = _verdicts(project, year, registry, rows)
     base = project.outputs_dir / str(year)
-    form_ids = {d.form_id for d in data.values() if d.ok}
-    form = forms.get(sorted(form_ids)[-1]) if form_ids else forms.for_year(year)
+    try:
+        form = forms.for_year(year)  # the year's form; units whose file names another are listed without figures
+    except InputError:
+        form_ids = sorted({d.form_id for d in data.values() if d.ok})
+        if not form_ids:
+            raise
+        form = forms.get(form_ids[0])
     spec = views(form)
     counted = _counted_in(registry, data)
     names = {u.id: u.name for u in registry}
