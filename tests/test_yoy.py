@@ -99,7 +99,7 @@ def test_block_shows_key_figures_with_change_and_charts(project_dir):
     assert 'font-family="Noto Serif CJK SC, Source Han Serif SC, serif"' in html
     disclosed = re.search(r'<svg [^>]*id="yoy-outcomes".*?</svg>', html, re.S).group(0)
     assert ">2021年</text>" in disclosed and ">2022年</text>" in disclosed
-    bars = re.findall(r'font-size="10.8">([^<]+)</text>', disclosed)
+    bars = re.findall(r'font-size="12.6">([^<]+)</text>', disclosed)  # value labels: 0.9 × the 14 px chart font
     want = [str(b.value(v)) for b in outcomes.bars for v in (prior, report.figures.values)]
     assert bars == want
 

@@ -17,6 +17,8 @@ from .keyfigures import percent_text, views
 from .numbers_cn import percent, plain
 from .svgchart import SERIF, Series, bar_chart
 
+CHART_FONT_PX = 14  # printed at 10.5 pt (五号), the size of the report's tables
+
 
 def change_text(kind: str, current, previous) -> str:
     """增加5（增长9.6%） / 减少3（下降5.0%） / 持平 for counts; 上升2.1个百分点 for rates; — if either is missing."""
@@ -59,7 +61,8 @@ def block_html(form, year: int, current: dict, previous: dict) -> str:
     for ch in spec.charts:
         series = [Series(f"{year - 1}年", tuple(b.value(previous) for b in ch.bars)),
                   Series(f"{year}年", tuple(b.value(current) for b in ch.bars))]
-        charts.append(f'<figure class="nb-chart-figure">{bar_chart(f"yoy-{ch.id}", ch.title, ch.labels, series, font=SERIF)}</figure>')
+        svg = bar_chart(f"yoy-{ch.id}", ch.title, ch.labels, series, font=SERIF, font_size=CHART_FONT_PX)
+        charts.append(f'<figure class="nb-chart-figure">{svg}</figure>')
     return table + "".join(charts)
 
 
