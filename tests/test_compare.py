@@ -3,14 +3,12 @@ declared comparable), `nianbao compare`, and notebooks/compare.ipynb executed wi
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-
 import pytest
 
 from conftest import REPO
 from nianbao import compare, forms
 from nianbao.cli import main
-from nianbao.compare import compare_units, compare_years, parse_years, register_comparable, render
+from nianbao.compare import compare_units, compare_years, parse_years, render
 from nianbao.project import Project
 from nianbao.synthetic import generate
 from test_yoy import write_prior_year
@@ -48,40 +46,35 @@ def test_unit_over_years_with_changes_and_every_cell(project_dir):
     assert '<td class="num">57<span class="chg">增加2（增长3.6%）</span></td>' in html
 
 
-@pytest.fixture
-def other_form(monkeypatch):
-    """A second form version (the 2021 declaration under another id, for report years 2019–2020)."""
-    base = forms.get("gov2021")
-    other = replace(base, id="test2019", document="测试格式（2019）", first_year=2019, last_year=2020)
-    monkeypatch.setitem(forms._FORMS, "test2019", other)
-    monkeypatch.setattr(compare, "_COMPARABLE", {})
-    return other
+def test_years_in_another_form_compare_only_the_cells_the_pack_declares(project_dir):
+    """demo2019: 2020 in the 2019 format, 2021 in the 2021 format. The gov2021 pack declares which cells
+    continue (表三 except （六）其他处理, 表四); everything else of 2020 is 不可比."""
+    from nianbao.formpack import continuity
 
-
-def _write_2020(project_dir):
-    text = (project_dir / "data/2021/zhungeer/figures.yaml").read_text(encoding="utf-8")
-    text = text.replace("year: 2021", "year: 2020").replace("form: gov2021", "form: test2019")
-    (project_dir / "data/2020/zhungeer").mkdir(parents=True)
-    (project_dir / "data/2020/zhungeer/figures.yaml").write_text(text, encoding="utf-8")
-
-
-def test_another_form_is_left_out_until_cells_are_declared_comparable(project_dir, other_form):
-    write_prior_year(project_dir)
-    _write_2020(project_dir)
-    cmp = compare_years(Project(project_dir), "zhungeer", [2020, 2021, 2022])
-    assert [c.title for c in cmp.columns] == ["2021年", "2022年"]
-    assert cmp.left_out == [("2020年", "使用另一报告格式（测试格式（2019）），与国办公开办函〔2021〕30号之间尚未声明可比的单元格")]
-    assert "未比较：2020年——使用另一报告格式" in render(cmp)
-    # declared comparable: only table 3's new applications (total) — the rest shows 不可比
-    register_comparable("gov2021", "test2019", [(("table3", "new", "total"), ("table3", "new", "total"))])
-    cmp = compare_years(Project(project_dir), "zhungeer", [2020, 2021, 2022])
-    assert [c.title for c in cmp.columns] == ["2020年", "2021年", "2022年"] and cmp.left_out == []
-    rows = {f.id: shown for f, shown, _ in cmp.figure_rows}
-    assert rows["new"] == ["55", "55", "57"] and rows["disclosed_rate"][0] == "不可比"
-    assert cmp.cells_note.endswith("；2020年（测试格式（2019））只比较声明可比的 1 个单元格。")
+    cmp = compare_years(Project(project_dir), "demo2019", [2020, 2021])
+    gov2021, gov2019 = forms.get("gov2021"), forms.get("gov2019")
+    cont = continuity(gov2021, gov2019)
+    assert [c.title for c in cmp.columns] == ["2020年", "2021年"] and cmp.left_out == []
+    assert cmp.cells_note.endswith(f"；2020年（{gov2019.document}）只比较声明可比的 {len(cont.cells)} 个单元格。")
     cells = dict(line for _, lines in cmp.cell_tables for line in lines)
-    t3 = forms.get("gov2021").table("table3")
-    assert cells[f"{t3.row('new').label} · 自然人"][0] == "不可比"
+    t2, t3 = gov2021.table("table2"), gov2021.table("table3")
+    other = t3.row("other_other")
+    assert cells[" / ".join(other.groups + (other.label,)) + f" · {other.column('total').label}"][0] == "不可比"
+    reg = t2.row("regulations")
+    assert cells[f"{reg.label} · {reg.column('issued').label}"][0] == "不可比"
+    rows = {f.id: shown for f, shown, _ in cmp.figure_rows}
+    from nianbao.figures import load_figures
+
+    new20 = load_figures(project_dir / "data/2020/demo2019/figures.yaml").values["table3"][("new", "total")]
+    assert rows["new"][0] == str(new20)
+    # a mapping registered for a pair of forms replaces the declaration: here, only 表三 new (total)
+    compare._COMPARABLE[("gov2021", "gov2019")] = {("table3", "new", "total"): ("table3", "new", "total")}
+    try:
+        cmp = compare_years(Project(project_dir), "demo2019", [2020, 2021])
+    finally:
+        compare._COMPARABLE.clear()
+    assert cmp.cells_note.endswith("只比较声明可比的 1 个单元格。")
+    assert {f.id: shown[0] for f, shown, _ in cmp.figure_rows}["disclosed_rate"] == "不可比"
 
 
 def test_units_in_one_year(tmp_path):

@@ -7,9 +7,9 @@ column; and every compared cell. ``nianbao compare`` writes it as one self-conta
 (``templates/compare.html.j2``); ``notebooks/compare.ipynb`` shows the same parts as notebook blocks.
 
 Which cells are compared: the form of the newest column is the reference. A column in the same form
-is compared on every cell. A column in another form is compared only on the cells declared comparable
-between the two forms (:func:`register_comparable`; the form packs declare them) and shows 不可比 for
-the rest; with no declaration the column is left out, and the page says so and why. A unit-year
+is compared on every cell. A column in another form is compared only on the cells the newer form pack
+declares comparable (``continues:`` in its form.yaml, :func:`nianbao.formpack.continuity`) and shows
+不可比 for the rest; with no declaration the column is left out, and the page says so and why. A unit-year
 without data is 未报送, one whose file cannot be read says why; neither is ever shown as 0.
 """
 from __future__ import annotations
@@ -40,10 +40,19 @@ def register_comparable(reference: str, other: str, cells) -> None:
 
 
 def comparable_cells(reference, other) -> dict | None:
-    """Reference cell → the other form's cell, for every comparable cell; None when none are declared."""
+    """Reference cell → the other form's cell, for every comparable cell; None when none are declared.
+
+    Across form versions the newer pack's ``continues:`` declaration decides
+    (:func:`nianbao.formpack.continuity`): the cells it names compare with the same cell of the other
+    format; :func:`register_comparable` can add a mapping between cells of different keys."""
+    from .formpack import continuity
+
     if reference.id == other.id:
         return {(t.key, r.key, c.key): (t.key, r.key, c.key) for t in reference.tables for r, c in t.cells()}
-    return _COMPARABLE.get((reference.id, other.id))
+    if (reference.id, other.id) in _COMPARABLE:
+        return _COMPARABLE[(reference.id, other.id)]
+    cont = continuity(reference, other) or continuity(other, reference)
+    return {cell: cell for cell in sorted(cont.cells)} if cont is not None and cont.cells else None
 
 
 def parse_years(text: str) -> list[int]:
@@ -247,7 +256,7 @@ class ComparisonView:
         self.comparison = cmp
 
     def _block(self, part: str, text: str):
-        from .report import HTMLBlock
+        from .present.blocks import HTMLBlock
 
         return HTMLBlock(render(self.comparison, part), text)
 

@@ -38,7 +38,7 @@ SHINGLE = 12  # characters after normalisation: about six Chinese words
 MIN_CHARS = 20  # shorter sections (one standard sentence, a placeholder) are not judged
 THRESHOLD = 0.5  # NARR-COPIED from this share on
 UNCHANGED = 0.95  # section 五 "copied unchanged" from this share on (a figure or two may differ)
-PROBLEMS_SECTION = "problems"  # the form's section key for 五、存在的主要问题及改进情况
+PROBLEMS_SECTION = "problems"  # the form's section key of section 五 (problems and improvements)
 PASSAGE_SHOWN = 60  # characters of the longest passage quoted in a message
 
 TOKEN = "0"  # stands for a figure or a placeholder; never occurs otherwise (every digit becomes it)

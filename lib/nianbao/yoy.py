@@ -72,7 +72,7 @@ def title(year: int) -> str:
 
 def yoy_block(report):
     """Notebook block: empty unless the unit chose ``year_over_year: true``."""
-    from .report import HTMLBlock
+    from .present.blocks import HTMLBlock
 
     if not getattr(report.unit, "year_over_year", False):
         return HTMLBlock("", "")
