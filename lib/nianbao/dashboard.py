@@ -36,14 +36,16 @@ from . import __version__, atomic
 from .collect import ABSENT, OK, UnitYear, collect
 from .errors import InputError
 from .keyfigures import percent_text, views
+from .outputs import FORMATS
 from .project import Project
 from .svgchart import SANS, Series, bar_chart
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "dashboard.html.j2"
 FILENAME = "index.html"
 XLSX_NAME = "index.xlsx"
-LINK_KINDS = (("html", "HTML"), ("pdf", "PDF"), ("ipynb", "笔记本"), ("failed_ipynb", "失败的笔记本"),
-              ("validation", "校验结果"))
+# Every output format (nianbao.outputs), then the notebook and the evidence files.
+LINK_KINDS = tuple((name, f.label) for name, f in FORMATS.items()) + (
+    ("ipynb", "笔记本"), ("failed_ipynb", "失败的笔记本"), ("validation", "校验结果"))
 STATUS_LABELS = {"passed": "通过", "failed": "未通过", "error": "失败", "absent": "未报送", "not_run": "未生成"}
 CHART_UNITS = 30  # units shown in the chart (the largest by the chart's figure)
 _VERDICT = {"passed": "passed", "warning": "passed", "failed": "failed", "error": "error"}
@@ -127,9 +129,9 @@ def _verdicts(project: Project, year: int, registry, rows) -> dict[str, tuple[st
             if data:
                 c = data.get("counts") or {}
                 out_dir = project.output_dir(u.id, year)
-                files = {k: project.rel(out_dir / n) for k, n in (("html", "report.html"), ("pdf", "report.pdf"),
-                                                                   ("ipynb", "report.ipynb"),
-                                                                   ("validation.json", "validation.json"))}
+                names = [(name, f.filename) for name, f in FORMATS.items()]
+                names += [("ipynb", "report.ipynb"), ("validation.json", "validation.json")]
+                files = {k: project.rel(out_dir / n) for k, n in names}
                 verdict, info = _VERDICT.get(data.get("status_code"), "passed"), {
                     "errors": c.get("error", 0), "warnings": c.get("warning", 0), "files": files}
         out[u.id] = (verdict, info)
@@ -138,8 +140,8 @@ def _verdicts(project: Project, year: int, registry, rows) -> dict[str, tuple[st
 
 def _links(project: Project, base: Path, info: dict) -> dict[str, str]:
     files = info.get("files") or {}
-    mapping = {"html": files.get("html"), "pdf": files.get("pdf"), "ipynb": files.get("ipynb"),
-               "validation": files.get("validation.json"), "failed_ipynb": info.get("failed_notebook")}
+    mapping = {name: files.get(name) for name in FORMATS} | {
+        "ipynb": files.get("ipynb"), "validation": files.get("validation.json"), "failed_ipynb": info.get("failed_notebook")}
     links = {}
     for kind, rel in mapping.items():
         if rel and (project.root / rel).is_file():
