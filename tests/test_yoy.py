@@ -151,3 +151,28 @@ def test_charts_print_in_the_pdf_with_chinese_labels(project_dir):
     for expected in ("附：2022年与2021年主要数字对比", "表三·三、本年度办理结果", "（一）予以公开", "表四·行政复议",
                      "结果维持", "2021年", "增加2（增长3.6%）", "上升5.4个百分点"):
         assert expected in flat, expected
+
+
+def test_charts_reach_the_word_file_as_tables(project_dir, tmp_path):
+    """The Word exporter cannot draw SVG: it skips the chart and keeps the chart's figures as a table."""
+    import docx
+
+    from nianbao.exporters.docx import html_to_docx
+
+    prior = write_prior_year(project_dir)
+    opt_in(project_dir)
+    report = open_report("zhungeer", 2022, project_dir)
+    block = report.year_over_year()
+    path = tmp_path / "yoy.docx"
+    path.write_bytes(html_to_docx(f"<html><body><main>{block.html}</main></body></html>"))
+    d = docx.Document(str(path))
+    spec = views(report.form)
+    assert len(d.tables) == 1 + len(spec.charts)
+    texts = [p.text for p in d.paragraphs]
+    assert [t for t in texts if t in {c.title for c in spec.charts}] == [c.title for c in spec.charts]
+    assert not any("2021年2022年" in t for t in texts)  # no SVG text run together
+    outcomes = d.tables[1]
+    assert [c.text for c in outcomes.rows[0].cells] == ["项目", "2021年", "2022年"]
+    first = spec.charts[0].bars[0]
+    assert [c.text for c in outcomes.rows[1].cells] == [first.label, str(first.value(prior)),
+                                                         str(first.value(report.figures.values))]

@@ -62,8 +62,19 @@ def block_html(form, year: int, current: dict, previous: dict) -> str:
         series = [Series(f"{year - 1}年", tuple(b.value(previous) for b in ch.bars)),
                   Series(f"{year}年", tuple(b.value(current) for b in ch.bars))]
         svg = bar_chart(f"yoy-{ch.id}", ch.title, ch.labels, series, font=SERIF, font_size=CHART_FONT_PX)
-        charts.append(f'<figure class="nb-chart-figure">{svg}</figure>')
+        charts.append(f'<figure class="nb-chart-figure">{svg}{_chart_data(ch, series)}</figure>')
     return table + "".join(charts)
+
+
+def _chart_data(chart, series) -> str:
+    """The chart's figures as a table, for outputs that cannot draw SVG (the Word exporter skips the SVG and
+    keeps this); hidden in the HTML page and the PDF (report.css), where the chart shows them."""
+    head = "".join(f"<th>{escape(s.name)}</th>" for s in series)
+    rows = "".join(f'<tr><th class="row-label">{escape(label)}</th>'
+                   + "".join(f'<td class="num">{escape(_value("count", s.values[i]))}</td>' for s in series) + "</tr>"
+                   for i, label in enumerate(chart.labels))
+    return (f'<div class="nb-chart-data"><p class="nb-chart-caption">{escape(chart.title)}</p>'
+            f'<table class="nb-table"><thead><tr><th>项目</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>')
 
 
 def title(year: int) -> str:

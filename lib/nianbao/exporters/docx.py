@@ -301,7 +301,7 @@ def _blocks(doc, el) -> None:
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
         cls = _classes(child)
-        if tag in ("style", "script", "hr") or not tag:
+        if tag in ("style", "script", "hr", "svg") or not tag:  # an SVG chart comes with its figures as a table
             pass
         elif "nb-title" in cls:
             for part in child:
