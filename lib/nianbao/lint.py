@@ -351,4 +351,3 @@ def narrative_check(ctx) -> list[Finding]:
         return [Finding(rule_id="NARR-PLACEHOLDER", severity="error", message=str(exc),
                         file=ctx.narrative.display_path, unit=ctx.unit.id, year=ctx.year)] + copied
     return lint(rendered, ctx.figures) + copied
-
