@@ -50,7 +50,7 @@ def test_seed_figures_load_exactly(seed_figures_text, tmp_path):
 BAD_INPUTS = {
     "slash_in_count": (
         ("withheld_state_secret:       [0,", "withheld_state_secret:       [/,"),
-        "missing_value", "表三", 5, "1.属于国家秘密", "自然人", "'/' 是缺失值，不是 0"),
+        "missing_value", "表三", 5, "1.属于国家秘密", "自然人", "'/'（不适用）是缺失值，不是 0"),
     "wu_in_count": (
         ("new:                         [57,", "new:                         [无,"),
         "missing_value", "表三", 1, "一、本年新收政府信息公开申请数量", "自然人", "'无' 是缺失值"),
@@ -104,10 +104,20 @@ def test_bad_cell_gives_one_precise_message(case, seed_figures_text, tmp_path):
     assert words in p.message
     text = str(exc.value)
     assert "data/2022/zhungeer/figures.yaml:" in text
-    if row_label:
-        assert f"{table} 第{row_no}行「{row_label}」" in text
+    if row_label:  # the row label carries the group printed above it, when it has one
+        shown = f"{p.row_group} / {row_label}" if p.row_group else row_label
+        assert f"{table} 第{row_no}行「{shown}」" in text
     if col_label:
         assert f"列「{col_label}」" in text
+
+
+@pytest.mark.parametrize("case, group", [("slash_in_count", "（三）不予公开"), ("missing_row", "（六）其他处理"),
+                                         ("text_in_count", None), ("blank_cell", None)])
+def test_problem_row_label_carries_its_group(case, group, seed_figures_text, tmp_path):
+    (old, new), *_ = BAD_INPUTS[case]
+    with pytest.raises(FiguresError) as exc:
+        load_figures(write(tmp_path, seed_figures_text.replace(old, new, 1)), display="f.yaml")
+    assert exc.value.problems[0].row_group == group
 
 
 def test_non_strict_load_keeps_missing_cell_as_none(seed_figures_text, tmp_path):

@@ -179,3 +179,23 @@ def test_fee_amounts_keep_their_decimals(synth):
     fees = _own(synth, "demo-dept-001").values["table2"][("fees", "amount")]
     assert isinstance(fees, Decimal) and fees == fees.quantize(Decimal("0.0001"))
     assert Path(synth.root / "synthetic.json").is_file()
+
+
+def test_rollup_sum_over_a_child_with_a_blank_cell_is_missing_not_a_partial_sum(synth):
+    """Validating a roll-up (lenient load): the child's blank leaves the county's cell missing, said so."""
+    from nianbao.validation import load_context, validate_contexts
+
+    child = synth.figures_file("demo-town-002", YEAR)
+    child.write_text(re.sub(r"^(  new: +\[)\d+", r"\1~", child.read_text(encoding="utf-8"), flags=re.M),
+                     encoding="utf-8")
+    lenient = load_unit_figures(synth, "demo-county", YEAR, strict=False)
+    assert lenient.values["table3"][("new", "natural_person")] is None
+    (p,) = [p for p in lenient.problems if p.kind == "missing_value"]
+    assert (p.table, p.row_label, p.column_label, p.value) == ("表三", "一、本年新收政府信息公开申请数量", "自然人", "（下级单位未填）")
+    assert p.message == "下级单位 示例县第2示范镇人民政府 的此格缺失，汇总数无法计算（缺失值不是 0）。请先补齐下级单位的数据。"
+    ctx, _ = load_context(synth, synth.units().get("demo-county"), YEAR)
+    result = validate_contexts([ctx])[0]
+    (f,) = [f for f in result.findings if f.rule_id == "TYPE-MISSING"]
+    assert (f.row, f.column, f.actual, f.message) == ("new", "natural_person", "（下级单位未填）", p.message)
+    identity = next(s for s in result.suites if s["rule_id"] == "T3-IDENTITY")
+    assert identity["instances"]["not_assessable"] == 1

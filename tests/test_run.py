@@ -147,8 +147,8 @@ def test_malformed_figures_exit_nonzero_and_write_nothing(project_dir, capsys):
     code = main(["run", "--unit", "zhungeer", "--year", "2022", "--project", str(project_dir)])
     err = capsys.readouterr().err
     assert code == 3
-    assert ("data/2022/zhungeer/figures.yaml:" in err and "表三 第15行「3.补正后申请内容仍不明确」" in err
-            and "列「自然人」" in err and "'/' 是缺失值，不是 0" in err)
+    assert ("data/2022/zhungeer/figures.yaml:" in err and "表三 第15行「（四）无法提供 / 3.补正后申请内容仍不明确」" in err
+            and "列「自然人」" in err and "'/'（不适用）是缺失值，不是 0" in err)
     assert list((project_dir / "outputs").rglob("*")) == []
 
 

@@ -41,15 +41,22 @@ def test_validate_broken_file_prints_failures_and_exits_4(project_dir, capsys):
     captured = capsys.readouterr()
     assert code == 4
     lines = captured.out.splitlines()
-    assert lines[0] == "准格尔旗人民政府（zhungeer）2022年：不通过（3 个错误，0 个警告）"
+    assert lines[0] == "准格尔旗人民政府（zhungeer）2022年：不通过（3 个错误，0 个警告；2 条规则因缺失值未能完全校验）"
     assert lines[1].split() == ["级别", "规则", "表", "行", "列", "应为", "实际", "差额", "说明"]
-    rows = [line.split(None, 8) for line in lines[2:]]
-    assert [r[:8] for r in rows] == [
+    rows = [line.split(None, 10) for line in lines[2:5]]
+    assert [r[:8] for r in rows[:2]] == [
         ["错误", "T3-IDENTITY", "表三", "一、本年新收＋二、上年结转", "自然人", "57", "56", "-1"],
         ["错误", "T3-IDENTITY", "表三", "一、本年新收＋二、上年结转", "其他", "0", "1", "+1"],
-        ["错误", "TYPE-MISSING", "表三", "1.属于国家秘密", "自然人", "填写数值（没有发生的填", "0）", "/"],
     ]
-    assert "data/2022/zhungeer/figures.yaml:25: '/' 是缺失值，不是 0" in captured.out
+    # the row label carries its group; the message says what the cell holds
+    assert rows[2][:10] == ["错误", "TYPE-MISSING", "表三", "（三）不予公开", "/", "1.属于国家秘密", "自然人",
+                            "填写数值（没有发生的填", "0）", "/"]
+    assert "data/2022/zhungeer/figures.yaml:25: '/'（不适用）是缺失值，不是 0" in captured.out
+    assert lines[5:] == [
+        "  2 条规则因缺失值未能完全校验（每项所缺的单元格见 --json 输出的 checks.form-rules）：",
+        "    T3-RESULTS-TOTAL：6 项通过，1 项因缺失值未能校验（表三列「自然人」；缺少 1 个单元格的数据）",
+        "    T3-ROW-TOTAL：24 项通过，1 项因缺失值未能校验（表三第5行「（三）不予公开 / 1.属于国家秘密」；缺少 1 个单元格的数据）",
+    ]
     assert "未通过校验" in captured.err
     # validating wrote nothing anywhere
     assert not any((project_dir / "outputs").iterdir())

@@ -12,6 +12,9 @@ from decimal import Decimal
 from .form import Column
 
 MISSING_MARKERS = frozenset({"", "/", "／", "-", "—", "——", "–", "－", "无", "空", "null", "~", "n/a", "N/A"})
+# What a missing cell says, where the marker has a meaning: ~ is YAML's "not filled in"; "/" is how the
+# printed form marks a cell that does not apply.
+MISSING_MEANINGS = {"~": "未填", "null": "未填", "/": "不适用", "／": "不适用"}
 _COUNT = re.compile(r"^[+-]?[0-9]+$")
 _AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 _FULLWIDTH = re.compile(r"[０-９．，]")
@@ -38,10 +41,12 @@ def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | 
     if raw is None or isinstance(raw, bool) or text.strip() in MISSING_MARKERS:
         if isinstance(raw, bool):
             return None, CellIssue("not_a_number", f"{text!r} 不是数字（YAML 把它读成了是/否）。请填写数字。")
-        shown = "空白" if raw is None or not text.strip() else repr(text.strip())
+        written = text.strip()
+        meaning = MISSING_MEANINGS.get(written)
+        shown = "空白 " if not written else f"{written!r}（{meaning}）" if meaning else f"{written!r} "
         return None, CellIssue(
             "missing_value",
-            f"{shown} 是缺失值，不是 0。没有发生的事项请填写 0；确实无法统计的，请先补齐数据再生成报告。",
+            f"{shown}是缺失值，不是 0。没有发生的事项请填写 0；确实无法统计的，请先补齐数据再生成报告。",
         )
     s = text.strip()
     if _FULLWIDTH.search(s):

@@ -79,6 +79,7 @@ class Problem:
     kind: str = "invalid"  # see loader.PROBLEM_KINDS
     value: object = None
     line: int | None = None
+    row_group: str | None = None  # the innermost group label printed above the row, if any
 
     def location(self) -> str:
         parts = [self.file + (f":{self.line}" if self.line else "")]
@@ -87,7 +88,7 @@ class Problem:
             if self.row_number is not None:
                 where += f" 第{self.row_number}行"
             if self.row_label:
-                where += f"「{self.row_label}」"
+                where += f"「{self.row_group} / {self.row_label}」" if self.row_group else f"「{self.row_label}」"
             if self.column_label:
                 where += f" 列「{self.column_label}」"
             parts.append(where)
@@ -100,8 +101,12 @@ class Problem:
 class FiguresError(InputError):
     """A figures file failed to load; ``problems`` lists every defect found."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], lines: list[str] | None = None):
+        """``lines``: the problems as shown, when the caller groups them (missing cells of a whole
+        table, column or row as one line: :func:`nianbao.validation.grouping.problem_lines`)."""
         self.problems = list(problems)
         n = len(self.problems)
         head = "数据文件有 1 处错误：" if n == 1 else f"数据文件有 {n} 处错误："
-        super().__init__("\n".join([head] + [f"  - {p}" for p in self.problems]))
+        if lines is None:
+            lines = [str(p) for p in self.problems]
+        super().__init__("\n".join([head] + [f"  - {line}" for line in lines]))

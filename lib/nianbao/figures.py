@@ -76,6 +76,7 @@ class _Reader:
             row_number=row.number if row else None, row_label=row.label if row else None,
             column_label=column.label if column else None, kind=kind, value=value,
             line=line(node) if node is not None else None,
+            row_group=row.groups[-1] if row is not None and row.groups else None,
         ))
 
     def table(self, table: Table, node) -> dict[tuple[str, str], Value]:
@@ -267,7 +268,9 @@ def load_figures(path: str | Path, *, unit: str | None = None, year: int | None 
             reader.problem(f"缺少{table.name}（{table.key}）。", root, table=table, kind="missing_table")
     facts = reader.facts(top["facts"][1] if "facts" in top else None)
     if strict and reader.problems:
-        raise FiguresError(reader.problems)
+        from .validation.grouping import problem_lines
+
+        raise FiguresError(reader.problems, lines=problem_lines(reader.problems, form))
     return Figures(unit=str(head.get("unit")), year=file_year, form=form, path=path, display_path=display,
                    values=values, facts=facts, problems=reader.problems)
 

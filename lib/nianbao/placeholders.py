@@ -5,6 +5,9 @@ The sandbox sees only the objects built here: figures wrapped as :class:`Figure`
 (``table2``…, also ``表二``…), ``fact``, ``unit``, ``year``, ``prior`` and a few helpers. No
 underscore attribute, import, global function or Python internals are reachable; an unknown name or
 row is an error naming the file and line.
+
+A missing cell (blank, ``~``, "/" …) is :class:`Missing`, and so is everything computed from it: it
+never prints as a number and never counts as 0 (``{% if x is missing %}`` lets text say 未填报).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from . import numbers_cn
 from .errors import InputError
 from .figures import Figures
 from .form import Table
+from .totals import decompositions
 
 TEMPLATE_NAME = "<narrative>"
 
@@ -88,22 +92,153 @@ class Figure:
         return f"{self}{self.unit}"
 
 
+class Missing:
+    """A figure the report does not give — a cell left blank, ``~``, "/" … — or anything computed from
+    one (a sum, a difference, a share, a change, cn() or wan() of it).
+
+    It never prints and never compares: printing it or testing it (``{% if %}``, ``==``, ``<``) is an
+    error naming the missing cells, located at the line of the narrative. Sentences that know how to
+    say "not reported" ask ``is missing`` (Jinja test) or :func:`is_missing` and word it themselves, so
+    no missing cell ever turns into a computed 0.
+    """
+
+    SANDBOX_PUBLIC = frozenset({"value", "unit", "with_unit"})
+    SANDBOX_PRINTABLE = True  # reaches str(), which refuses with the missing cells named
+    __slots__ = ("refs", "key", "unit")
+
+    def __init__(self, refs: tuple[str, ...], key: tuple | None = None, unit: str = ""):
+        self.refs = tuple(dict.fromkeys(refs))  # each missing cell once, in order
+        self.key = key  # the cell's or fact's key when this is one of them
+        self.unit = unit
+
+    @classmethod
+    def of(cls, *xs) -> "Missing":
+        """The missing value computed from ``xs``: every missing cell among them."""
+        return cls(tuple(r for x in xs if isinstance(x, Missing) for r in x.refs))
+
+    @property
+    def value(self) -> "Missing":
+        return self
+
+    @property
+    def with_unit(self) -> "Missing":
+        return self
+
+    def describe(self) -> str:
+        shown = "、".join(self.refs[:3]) + (f"等 {len(self.refs)} 个单元格" if len(self.refs) > 3 else "")
+        return shown
+
+    def _refuse(self, doing: str):
+        raise PlaceholderError(
+            f"{self.describe()}未填报，{doing}。请先在数据文件中填写；确实未统计的，"
+            f"可用 {{% if … is missing %}}…{{% else %}}…{{% endif %}} 另写一句说明未填报。")
+
+    def __str__(self):
+        self._refuse("叙述中不能引用它，也不能引用由它算出的数字")
+
+    def __bool__(self):
+        self._refuse("无法据此判断（不能当作 0）")
+
+    def _cmp(self, other):
+        self._refuse("不能与其他数字比较")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _cmp
+
+    def __eq__(self, other):
+        if other is self:
+            return True
+        if isinstance(other, (int, Decimal, Figure, Missing)) and not isinstance(other, bool):
+            self._refuse("不能与其他数字比较")
+        return NotImplemented
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self):
+        return id(self)
+
+    def _arith(self, other=None):
+        return Missing.of(self, other)
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _arith
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _arith
+
+    def __neg__(self):
+        return self
+
+    __pos__ = __abs__ = __neg__
+
+    def __repr__(self) -> str:
+        return f"Missing({', '.join(self.refs)})"
+
+
+class Count(int):
+    """The number of one count cell, as the narrative's ``.value`` gives it. A cell the form declares
+    a total (:mod:`nianbao.totals`) knows its parts: ``total − part`` is the sum of the other parts, so
+    it is :class:`Missing` — never 0 — when any of those cells is missing. Otherwise a plain int."""
+
+    def __new__(cls, value: int, key: tuple, parts: tuple = (), lookup=None):
+        obj = super().__new__(cls, value)
+        obj.key, obj._parts, obj._lookup = key, parts, lookup
+        return obj
+
+    def __sub__(self, other):
+        key = getattr(other, "key", None)
+        if key is not None and self._parts and not isinstance(other, Missing):
+            for parts in self._parts:
+                if key in parts:
+                    lacking = [self._lookup(p) for p in parts if p != key]
+                    refs = tuple(ref for value, ref in lacking if value is None)
+                    if refs:
+                        return Missing(refs)
+                    break
+        return int.__sub__(self, other)
+
+
+def is_missing(x) -> bool:
+    return isinstance(x, Missing)
+
+
+def add(*xs):
+    """Sum of figures; missing when any of them is (never a sum that treats a missing cell as 0)."""
+    if any(isinstance(x, Missing) for x in xs):
+        return Missing.of(*xs)
+    return sum((_val(x) for x in xs), start=0)
+
+
+def _missing_safe(fn):
+    """``fn`` over figures; a missing argument gives a missing result instead of a number."""
+    def wrapped(*xs):
+        if any(isinstance(x, Missing) for x in xs):
+            return Missing.of(*xs)
+        return fn(*(_val(x) for x in xs))
+    return wrapped
+
+
 def _unknown(kind: str, name: str, choices) -> PlaceholderError:
     close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.5)
     hint = f"是否应为 {'、'.join(close)}？" if close else f"可用：{'、'.join(list(choices)[:12])}…"
     return PlaceholderError(f"未知的{kind} {name!r}。{hint}")
 
 
-def _number(value, ref: str):
+def _figure(value, ref: str, key: tuple, unit: str = "", approx: bool = False):
+    """The narrative's view of one cell or fact: a :class:`Figure`, or :class:`Missing` naming it."""
     if value is None:
-        raise PlaceholderError(f"{ref} 是缺失值，叙述中不能引用。请先在数据文件中填写。")
-    return value
+        return Missing((ref,), key, unit)
+    return Figure(value, ref, key, unit, approx)
 
 
 class RowView:
     SANDBOX_DYNAMIC = True  # attributes are column keys, resolved by __getattr__
-    def __init__(self, table: Table, row, values: dict):
-        self._table, self._row, self._values = table, row, values
+    def __init__(self, table: Table, row, values: dict, totals: dict | None = None):
+        self._table, self._row, self._values, self._totals = table, row, values, totals or {}
+
+    def _lookup(self, cell: tuple) -> tuple:
+        """(value, ref) of a cell of this table, for :class:`Count`."""
+        _, r, c = cell
+        row = self._table.row(r)
+        return self._values.get((r, c)), f"{self._table.name}「{row.label}」列「{row.column(c).label}」"
 
     def _sandbox_describe(self) -> str:
         cols = "、".join(c.key for c in self._row.columns)
@@ -117,8 +252,11 @@ class RowView:
             raise _unknown(f"{self._table.name}「{self._row.label}」的列", name, cols)
         ref = f"{self._table.name}「{self._row.label}」列「{cols[name].label}」"
         unit = "万元" if cols[name].type == "amount" else "件"
-        return Figure(_number(self._values.get((self._row.key, name)), ref), ref,
-                      (self._table.key, self._row.key, name), unit)
+        key = (self._table.key, self._row.key, name)
+        value = self._values.get((self._row.key, name))
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = Count(value, key, self._totals.get(key, ()), self._lookup)
+        return _figure(value, ref, key, unit)
 
 
 class GroupView:
@@ -136,16 +274,17 @@ class GroupView:
         if name.startswith("_"):
             raise AttributeError(name)
         rows = self._table.rows_in_group(self._label)
-        cols = {c.key for c in rows[0].columns}
+        cols = {c.key: c for c in rows[0].columns}
         if name not in cols:
             raise _unknown(f"{self._table.name}的列", name, cols)
-        return sum(_number(self._values.get((r.key, name)), f"{self._table.name}「{r.label}」") for r in rows)
+        return add(*(_figure(self._values.get((r.key, name)), f"{self._table.name}「{r.label}」列「{cols[name].label}」",
+                             (self._table.key, r.key, name)) for r in rows))
 
 
 class TableView:
     SANDBOX_DYNAMIC = True  # row keys, and group()
-    def __init__(self, table: Table, values: dict):
-        self._table, self._values = table, values
+    def __init__(self, table: Table, values: dict, totals: dict | None = None):
+        self._table, self._values, self._totals = table, values, totals
 
     def _sandbox_describe(self) -> str:
         return f"{self._table.name}整张表，需再写出行和列，如 {self._table.key}.{self._table.rows[0].key}.…"
@@ -156,7 +295,7 @@ class TableView:
         rows = {r.key: r for r in self._table.rows}
         if name not in rows:
             raise _unknown(f"{self._table.name}的行", name, rows)
-        return RowView(self._table, rows[name], self._values)
+        return RowView(self._table, rows[name], self._values, self._totals)
 
     def group(self, label: str) -> GroupView:
         try:
@@ -182,7 +321,7 @@ class FactsView:
             raise _unknown("叙述数字（facts）", name, self._facts)
         f = self._facts[name]
         ref = f"facts.{name}"
-        return Figure(_number(f.value, ref), ref, ("fact", name), f.unit, f.approx)
+        return _figure(f.value, ref, ("fact", name), f.unit, f.approx)
 
     def has(self, name: str) -> bool:
         return name in self._facts
@@ -198,8 +337,9 @@ class YearView:
 
     def __init__(self, figures: Figures):
         self._figures = figures
+        totals = decompositions(figures.form)
         for t in figures.form.tables:
-            view = TableView(t, figures.values[t.key])
+            view = TableView(t, figures.values[t.key], totals)
             setattr(self, t.key, view)
             setattr(self, t.name, view)
         self.fact = FactsView(figures)
@@ -246,6 +386,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     def call_unop(self, context, operator_, arg):
         a = _val(arg)
+        if isinstance(a, Missing):
+            return a
         if not _is_number(a):
             raise SecurityError(f"叙述中的 {operator_} 运算只能用于数字。")
         return bounds.check_number(-a if operator_ == "-" else a)
@@ -269,7 +411,10 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def call_binop(self, context, operator_, left, right):
         if operator_ == "**":
             raise SecurityError("叙述中不支持乘方运算。")
-        a, b = bounds.to_number(_val(left)), bounds.to_number(_val(right))
+        a, b = _val(left), _val(right)
+        if isinstance(a, Missing) or isinstance(b, Missing):
+            return Missing.of(a, b)  # computed from a missing cell: missing, never a number
+        a, b = bounds.to_number(a), bounds.to_number(b)
         if not (_is_number(a) and _is_number(b)):
             hint = "；连接文字请用 ~" if operator_ == "+" else ""
             raise SecurityError(f"叙述中的 {operator_} 运算只能用于数字{hint}。")
@@ -281,7 +426,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         if isinstance(a, Decimal) != isinstance(b, Decimal):
             a, b = Decimal(a), Decimal(b)
         ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv, "%": operator.mod}
-        return bounds.check_number(ops[operator_](a, b))
+        result = ops[operator_](a, b)  # a declared total minus one of its parts may be Missing (Count)
+        return result if isinstance(result, Missing) else bounds.check_number(result)
 
 
 def _val(x):
@@ -320,6 +466,8 @@ class Namespace:
         self.helpers = helpers or {}
 
     def change(self, fig: Figure, unit: str | None = None) -> str:
+        if isinstance(fig, Missing):
+            return fig  # this year's figure is not reported: neither is its change
         if not isinstance(fig, Figure):
             raise PlaceholderError("change() 需要一个数据项，如 change(table3.new.total)。")
         if self.prior is None:
@@ -330,6 +478,8 @@ class Namespace:
         else:
             _comparable_or_raise(self.figures, self.prior_figures, fig)
             prev = getattr(getattr(getattr(self.prior, fig.key[0]), fig.key[1]), fig.key[2])
+        if isinstance(prev, Missing):  # last year's figure was not reported: no change can be stated
+            return Missing(tuple(f"{self.figures.year - 1}年{r}" for r in prev.refs), prev.key, prev.unit)
         return numbers_cn.change(fig.value, prev.value, unit if unit is not None else (fig.unit or "件"))
 
     def context(self) -> dict:
@@ -338,11 +488,11 @@ class Namespace:
             "fact": self.current.fact, "facts": self.current.fact,
             "unit": self.unit_name, "year": self.figures.year, "prior_year": self.figures.year - 1,
             "prior": self.prior,
-            "total": exposed(lambda *xs: sum(_val(x) for x in xs)),
-            "share": exposed(lambda part, whole: numbers_cn.percent(_val(part), _val(whole))),
+            "total": exposed(add),
+            "share": exposed(_missing_safe(lambda part, whole: numbers_cn.percent(part, whole))),
             "change": self.change,
-            "cn": exposed(lambda x: numbers_cn.chinese(int(_val(x)))),
-            "wan": exposed(lambda x: numbers_cn.wan(_val(x))),
+            "cn": exposed(_missing_safe(lambda x: numbers_cn.chinese(int(x)))),
+            "wan": exposed(_missing_safe(numbers_cn.wan)),
         })
         ctx.update(self.helpers)
         return ctx
@@ -353,10 +503,11 @@ def environment() -> _Sandbox:
     env.globals.clear()  # no range(), lipsum, cycler, joiner, namespace, dict
     env.filters.clear()  # no format, attr, map, join …: only number filters
     env.filters.update({
-        "cn": lambda x: numbers_cn.chinese(int(_val(x))),
-        "wan": lambda x: numbers_cn.wan(_val(x)),
-        "abs": lambda x: abs(_val(x)),
+        "cn": _missing_safe(lambda x: numbers_cn.chinese(int(x))),
+        "wan": _missing_safe(numbers_cn.wan),
+        "abs": _missing_safe(abs),
     })
+    env.tests.update({"missing": is_missing, "reported": lambda x: not is_missing(x)})
     return env
 
 

@@ -100,6 +100,9 @@ def _walk(registry: UnitRegistry, unit_id: str, out: list[str], path: tuple[str,
         out.append(child.id)
 
 
+CHILD_MISSING = "（下级单位未填）"  # what a roll-up's summed cell holds when a child left it blank
+
+
 def load_unit_figures(project: Project, unit: str, year: int, *, registry: UnitRegistry | None = None,
                       strict: bool = True) -> Figures:
     """A unit's figures for a year: its own file, or for a roll-up unit the children's sums.
@@ -167,6 +170,13 @@ def _load(project: Project, registry: UnitRegistry, unit: Unit, year: int, stric
             parts = [(child.id, f.values[table.key].get(cell)) for child, f in kids]
             total = None if any(v is None for _, v in parts) else sum((v for _, v in parts), 0)
             out[cell] = total
+            if total is None:  # a child's missing cell leaves the sum missing: never a partial sum
+                lacking = "、".join(c.name for c, f in kids if f.values[table.key].get(cell) is None)
+                problems.append(Problem(
+                    file=display, kind="missing_value", table=table.name, row_number=row.number, row_label=row.label,
+                    column_label=col.label, value=CHILD_MISSING, row_group=row.groups[-1] if row.groups else None,
+                    message=(f"下级单位 {lacking} 的此格缺失，汇总数无法计算（缺失值不是 0）。"
+                             f"请先补齐下级单位的数据。")))
             if mine is not None and total is not None and mine != total:
                 m = Mismatch(table=table.key, table_name=table.name, row=row.key, row_number=row.number,
                              row_label=row.label, column=col.key, column_label=col.label, expected=total,
@@ -174,7 +184,8 @@ def _load(project: Project, registry: UnitRegistry, unit: Unit, year: int, stric
                 mismatches.append(m)
                 problems.append(Problem(file=display, kind="rollup_mismatch", table=table.name,
                                         row_number=row.number, row_label=row.label, column_label=col.label,
-                                        value=mine, message=m.message()))
+                                        value=mine, message=m.message(),
+                                        row_group=row.groups[-1] if row.groups else None))
     if own is None:
         problems.insert(0, Problem(
             file=display, kind="missing_table",
@@ -182,7 +193,9 @@ def _load(project: Project, registry: UnitRegistry, unit: Unit, year: int, stric
                      f"须在该文件中填写（汇总的各格可以省略）；可用 `nianbao template --unit {unit.id} --year {year}` "
                      f"生成模板。")))
     if strict and problems:
-        raise FiguresError(problems)
+        from .validation.grouping import problem_lines
+
+        raise FiguresError(problems, lines=problem_lines(problems, form))
     return RollupFigures(unit=unit.id, year=year, form=form, path=fig_path, display_path=display, values=values,
                          facts=dict(own.facts) if own is not None else {}, problems=problems,
                          children=tuple(c.id for c, _ in kids), declared=frozenset(declared),

@@ -94,6 +94,10 @@ def _row_from_record(unit: str, name: str, rec: dict | None, *, ran: bool) -> Ro
             row.message = "输入未变更，沿用已有报告"
         if not v:
             row.message = (row.message + "；" if row.message else "") + "没有 validation.json"
+        if v.get("not_assessable_rules"):  # never a plain 通过 when rules could not be checked
+            from ..validation.result import not_assessable_text
+
+            row.message = (row.message + "；" if row.message else "") + not_assessable_text(v["not_assessable_rules"])
         return row
     return Row(unit=unit, name=name, status="error" if ran else "skipped", report_status="error",
                seconds=rec.get("seconds"), message=rec.get("error", ""), failed_notebook=rec.get("failed_notebook"),

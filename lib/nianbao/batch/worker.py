@@ -98,7 +98,8 @@ def _validation(path: Path) -> dict | None:
         return None
     counts = data.get("counts") or {}
     return {"status_code": data.get("status_code"), "status": data.get("status"),
-            "errors": int(counts.get("error", 0)), "warnings": int(counts.get("warning", 0))}
+            "errors": int(counts.get("error", 0)), "warnings": int(counts.get("warning", 0)),
+            "not_assessable_rules": int((data.get("assessment") or {}).get("not_assessable_rules", 0))}
 
 
 def run_unit(job: dict) -> dict:

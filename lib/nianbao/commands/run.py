@@ -43,7 +43,19 @@ def check_validation(result, *, allow_invalid: bool = False) -> None:
     if path is None or allow_invalid:
         return
     code, counts = read_status(path)
+    na = _not_assessable_rules(path)
+    if na and code != "failed":  # a pass with rules that could not be checked is not a plain pass
+        from ..validation.result import not_assessable_text
+
+        print(f"注意：{not_assessable_text(na)}（见报告中的“数据校验结果”和 {path.name}）。", file=sys.stderr)
     if code == "failed":
         raise ValidationFailed(
             f"报告已生成，但数据校验未通过：{counts.get('error', 0)} 个错误，{counts.get('warning', 0)} 个警告"
             f"（见报告中的“数据校验结果”和 {path.name}）。核对数据后重新生成；确需先生成草稿时可加 --allow-invalid。")
+
+
+def _not_assessable_rules(path) -> int:
+    import json
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return int((data.get("assessment") or {}).get("not_assessable_rules", 0))

@@ -85,23 +85,32 @@ def format_table(rows: list[list[str]], head: list[str]) -> list[str]:
     return [line.rstrip() for line in out]
 
 
-def print_result(result, out) -> None:
-    from ..validation.result import fmt_diff
+def print_result(result, out, form=None) -> None:
+    from ..validation.grouping import MISSING_ADVICE, group_findings, not_assessable_lines
+    from ..validation.result import STATUS_LABELS, fmt_diff, not_assessable_text
 
     c = result.counts
-    print(f"{result.unit_name}（{result.unit}）{result.year}年：{result.status}"
-          f"（{c['error']} 个错误，{c['warning']} 个警告）", file=out)
-    if not result.findings:
-        return
-    head = ["级别", "规则", "表", "行", "列", "应为", "实际", "差额", "说明"]
-    rows = []
-    for f in result.findings:
-        where = f"{f.file}:{f.line}: " if f.file and f.line else ""
-        rows.append([SEVERITY_LABELS[f.severity], f.rule_id, f.table_name or "", f.row_label or "",
-                     f.column_label or "", "" if f.expected is None else str(f.expected),
-                     "" if f.actual is None else str(f.actual), fmt_diff(f.difference), where + f.message])
-    for line in format_table(rows, head):
-        print("  " + line, file=out)
+    na = result.not_assessable_rules
+    print(f"{result.unit_name}（{result.unit}）{result.year}年：{STATUS_LABELS[result.status_code]}"
+          f"（{c['error']} 个错误，{c['warning']} 个警告{'；' + not_assessable_text(na) if na else ''}）", file=out)
+    if result.findings:
+        head = ["级别", "规则", "表", "行", "列", "应为", "实际", "差额", "说明"]
+        rows = []
+        for g in group_findings(result.findings, form) if form is not None else ():
+            f = g.first
+            lines = g.lines if g.grouped else (str(f.line) if f.line else "")
+            where = f"{f.file}:{lines}: " if f.file and lines else ""
+            message = f"{g.text}。{MISSING_ADVICE}" if g.grouped else f.message
+            rows.append([SEVERITY_LABELS[f.severity], f.rule_id, f.table_name or "", g.rows, g.columns,
+                         "" if f.expected is None else str(f.expected),
+                         "" if g.grouped or f.actual is None else str(f.actual),
+                         "" if g.grouped else fmt_diff(f.difference), where + message])
+        for line in format_table(rows, head):
+            print("  " + line, file=out)
+    if na and form is not None:
+        print(f"  {not_assessable_text(na)}（每项所缺的单元格见 --json 输出的 checks.form-rules）：", file=out)
+        for rule_id, line in not_assessable_lines(result, form):
+            print(f"    {rule_id}：{line}", file=out)
 
 
 def main(args) -> int:
@@ -122,11 +131,14 @@ def main(args) -> int:
         contexts.append(ctx)
     results = validate_contexts(contexts)
     out = sys.stderr if args.json == "-" else sys.stdout  # keep stdout pure JSON with --json -
-    for r in results:
-        print_result(r, out)
+    forms_of = {id(c.figures): c.form for c in contexts}
+    for ctx, r in zip(contexts, results):
+        print_result(r, out, forms_of.get(id(ctx.figures), ctx.form))
     if len(results) > 1:
         n = {code: sum(1 for r in results if r.status_code == code) for code in ("passed", "warning", "failed")}
-        print(f"共 {len(results)} 份报告：通过 {n['passed']}，警告 {n['warning']}，不通过 {n['failed']}。", file=out)
+        partial = sum(1 for r in results if r.not_assessable_rules)
+        also = f"；其中 {partial} 份有规则因缺失值未能完全校验" if partial else ""
+        print(f"共 {len(results)} 份报告：通过 {n['passed']}，警告 {n['warning']}，不通过 {n['failed']}{also}。", file=out)
     if args.json:
         data = [r.to_json() for r in results]
         if args.json == "-":

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from ..findings import Finding
 from .checks import CheckContext, CheckOutput
+from .outcomes import RuleOutcomes
 from .rules import CELL_VALUE_KINDS, Batch, Rule, compile_rules
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -111,6 +112,7 @@ def validate_batch(contexts: list[CheckContext]) -> list[CheckOutput]:
                         raise RuntimeError(f"{rule.suite_name}: GX reported {res.result.get('unexpected_count')} "
                                            f"unexpected rows but listed {len(unexpected)}")
                     results.append((res, unexpected))
+            outcomes = RuleOutcomes(rule, frame, items, {n for _, u in results for n in u}, configs)
             for local, ctx in enumerate(batch.contexts):
                 g = idxs[local]
                 reason = rule.not_applicable(ctx)
@@ -122,6 +124,8 @@ def validate_batch(contexts: list[CheckContext]) -> list[CheckOutput]:
                                              for c in configs]
                     suites[g].append(entry)
                     continue
+                assessed = outcomes.for_unit(local, ctx)
+                not_assessable = assessed["instances"]["not_assessable"]
                 exps = []
                 for (res, unexpected), cfg in zip(results, configs):
                     mine = [n for n in unexpected if items[n].ctx == local]
@@ -130,12 +134,15 @@ def validate_batch(contexts: list[CheckContext]) -> list[CheckOutput]:
                     r = res.result
                     exps.append({
                         "type": res.expectation_config.type, "kwargs": cfg["kwargs"], "severity": cfg["severity"],
-                        "success": not mine, "element_count": int(per_ctx_rows[local]), "unexpected_count": len(mine),
+                        # a row GX skipped because a cell is missing was not checked: not a success
+                        "success": not mine and not not_assessable, "element_count": int(per_ctx_rows[local]),
+                        "unexpected_count": len(mine), "not_assessable_count": not_assessable,
                         "gx_batch_result": {"success": bool(res.success), "element_count": r.get("element_count"),
                                             "unexpected_count": r.get("unexpected_count"),
                                             "missing_count": r.get("missing_count", 0)},
                     })
                 entry["success"] = all(e["success"] for e in exps)
+                entry.update(assessed)
                 entry["expectations"] = exps
                 suites[g].append(entry)
         for local, ctx in enumerate(batch.contexts):

@@ -18,6 +18,10 @@ SCHEMA = "nianbao.validation/1"
 STATUS_LABELS = {"passed": "通过", "warning": "警告", "failed": "不通过"}
 
 
+def not_assessable_text(n: int) -> str:
+    return f"{n} 条规则因缺失值未能完全校验"
+
+
 def fmt_diff(d) -> str:
     """A difference as shown: signed (+1, -1), empty when there is none."""
     return f"{d:+}" if d is not None else ""
@@ -121,8 +125,30 @@ class ValidationResult:
 
     @property
     def status(self) -> str:
-        """通过 | 警告 | 不通过."""
-        return STATUS_LABELS[self.status_code]
+        """通过 | 警告 | 不通过, qualified when rules could not be checked: 通过（3 条规则因缺失值未能完全校验）."""
+        label = STATUS_LABELS[self.status_code]
+        n = self.not_assessable_rules
+        return f"{label}（{not_assessable_text(n)}）" if n else label
+
+    @property
+    def assessment(self) -> dict:
+        """Outcomes of the form's rules for this unit: rules by outcome (passed, failed, not_assessable,
+        not_applicable) and rule instances by outcome (see :mod:`nianbao.validation.outcomes`)."""
+        rules = {"passed": 0, "failed": 0, "not_assessable": 0, "not_applicable": 0}
+        instances = {"passed": 0, "failed": 0, "not_assessable": 0}
+        for s in self.suites:
+            if not s.get("applicable"):
+                rules["not_applicable"] += 1
+                continue
+            rules[s.get("outcome", "passed" if s.get("success") else "failed")] += 1
+            for k, v in s.get("instances", {}).items():
+                instances[k] += v
+        return {"rules": rules, "instances": instances}
+
+    @property
+    def not_assessable_rules(self) -> int:
+        """Rules with at least one instance that could not be checked because a cell is missing."""
+        return sum(1 for s in self.suites if s.get("applicable") and s.get("instances", {}).get("not_assessable"))
 
     @property
     def passed(self) -> bool:
@@ -134,6 +160,16 @@ class ValidationResult:
         """The Great Expectations suites run for this unit (from the ``form-rules`` check)."""
         return self.checks.get("form-rules", {}).get("evidence", {}).get("suites", [])
 
+    def finding_groups(self):
+        """Missing cells reported together (:mod:`nianbao.validation.grouping`): only the groups of more
+        than one finding; ``findings`` lists each of them."""
+        if not self.findings:
+            return []
+        from ..forms import get
+        from .grouping import group_findings
+
+        return [g for g in group_findings(self.findings, get(self.form)) if g.grouped]
+
     def to_json(self) -> dict:
         return _jsonable({
             "schema": SCHEMA,
@@ -144,7 +180,9 @@ class ValidationResult:
             "status": self.status,
             "status_code": self.status_code,
             "counts": self.counts,
+            "assessment": dict(self.assessment, not_assessable_rules=self.not_assessable_rules),
             "findings": [f.to_json() for f in self.findings],
+            "finding_groups": [g.to_json() for g in self.finding_groups()],
             "checks": self.checks,
             "inputs": self.inputs,
         })

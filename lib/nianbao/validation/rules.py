@@ -30,6 +30,7 @@ from ..formpack import comparable
 from ..registry import Registry
 from ..units import KINDS, Unit
 from .checks import CheckContext
+from .grouping import row_title
 from .result import fmt_diff
 
 # A number as written: the loader's pattern (cells._AMOUNT) with a non-capturing group, because pandas
@@ -96,6 +97,28 @@ class Rule:
     def not_applicable(self, ctx: CheckContext) -> str | None:
         """Why this rule checks nothing for ``ctx`` (shown as 未适用), or None."""
         return None
+
+    # Outcomes per instance (passed / failed / not assessable): see nianbao.validation.outcomes.
+    def instance_of(self, item) -> bool:
+        """Whether ``item`` (a row of :meth:`frame`) is an instance of this rule; the others are not counted."""
+        return True
+
+    def instance_ref(self, item) -> dict:
+        """The table, row and column keys that name ``item`` in ``validation.json`` (a new rule kind
+        should name its items; without it a not-assessable entry lists only the missing cells)."""
+        return {}
+
+    def instance_mask(self, frame: pd.DataFrame, items: list):
+        """:meth:`instance_of` for every row of ``frame`` at once (a boolean numpy array)."""
+        import numpy as np
+
+        return np.fromiter((self.instance_of(it) for it in items), dtype=bool, count=len(items))
+
+    instances_per = "cell"  # what one instance is: a cell, or a column or a row of the table
+
+    def inputs(self, item) -> list[tuple[str, str, str, str]]:
+        """The cells ``item`` is computed from: (``current`` | ``prior``, table, row, column)."""
+        return []
 
     # helpers
     def _meta(self) -> dict:
@@ -187,6 +210,47 @@ def _shown_missing(p: Problem | None) -> str:
             "row_length": "（本行个数不符）", "shape": "（格式不符）"}.get(p.kind, "（未填写）")
 
 
+def _holds(p: Problem | None) -> str:
+    """What a cell the loader could not read holds, as written (~, /, "" → （空白）, or （缺少此行）…)."""
+    if p is not None and p.kind in CELL_VALUE_KINDS:
+        if p.value is None or isinstance(p.value, str):
+            return (p.value or "").strip() or "（空白）"
+        return "（不是单个数值）"
+    return _shown_missing(p)
+
+
+class CellHolds:
+    """What each unreadable cell of one unit-year holds, looked up by key (built once per figures)."""
+
+    def __init__(self, figures):
+        self.figures = figures
+        self._index = _problem_index(figures.problems) if figures is not None else ({}, {}, {})
+
+    def __call__(self, table: Table, row: Row, col: Column) -> str:
+        by_cell, by_row, by_table = self._index
+        p = (by_cell.get((table.name, row.label, col.label)) or by_row.get((table.name, row.label))
+             or by_table.get(table.name))
+        return _holds(p)
+
+
+def missing_inputs(rule: "Rule", item, ctx: CheckContext, holds: dict) -> dict[str, str]:
+    """The input cells of ``item`` that are missing or unreadable, with what they hold:
+    ``{"table3/new/commercial": "~"}`` (a prior-year cell as ``"2021:table3/…"``). ``holds`` caches a
+    :class:`CellHolds` per year."""
+    out = {}
+    for which, t, r, c in rule.inputs(item):
+        figures = ctx.figures if which == "current" else ctx.prior
+        if figures is not None and figures.values.get(t, {}).get((r, c)) is not None:
+            continue
+        table = ctx.form.table(t)
+        row = table.row(r)
+        if which not in holds:
+            holds[which] = CellHolds(figures)
+        name = f"{t}/{r}/{c}" if which == "current" else f"{ctx.year - 1}:{t}/{r}/{c}"
+        out[name] = holds[which](table, row, row.column(c))
+    return out
+
+
 def cell_items(index: int, ctx: CheckContext) -> list[CellItem]:
     figures = ctx.figures
     by_cell, by_row, by_table = _problem_index(figures.problems)
@@ -235,11 +299,50 @@ def _cells_frame(form: Form, contexts: list[CheckContext]) -> tuple[pd.DataFrame
     return df, items
 
 
+_TYPES_CACHE: dict[int, tuple[list, object]] = {}
+
+
+def _cell_types(items: list):
+    """The cell type of every item of a cells frame, computed once per frame (shared by the type rules)."""
+    import numpy as np
+
+    hit = _TYPES_CACHE.get(id(items))
+    if hit is None or hit[0] is not items:
+        _TYPES_CACHE.clear()
+        hit = (items, np.array([it.column.type for it in items], dtype=object))
+        _TYPES_CACHE[id(items)] = hit
+    return hit[1]
+
+
 class CellRule(Rule):
-    """Base for the type/range rules: all share the cells frame."""
+    """Base for the type/range rules: all share the cells frame.
+
+    Instances: the cells of the types in ``cell_types`` that hold something. A cell left blank is an
+    instance of TYPE-MISSING only (which reports it); a cell whose text is not a number cannot be
+    assessed by the rules that read its number (TYPE-INTEGER, TYPE-NEGATIVE …): not assessable.
+    """
+
+    cell_types: tuple[str, ...] = ("count", "amount")
+    counts_blank = False  # TYPE-MISSING: a blank cell is exactly what it checks
 
     def frame(self, batch: Batch):
         return batch.cells()
+
+    def instance_of(self, item: CellItem) -> bool:
+        return item.column.type in self.cell_types and (self.counts_blank or item.text is not None)
+
+    def instance_ref(self, item: CellItem) -> dict:
+        return {"table": item.table.key, "row": item.row.key, "column": item.column.key}
+
+    def instance_mask(self, frame: pd.DataFrame, items: list):
+        import numpy as np
+
+        types = _cell_types(items)
+        mask = np.isin(types, self.cell_types)
+        return mask if self.counts_blank else mask & frame["text"].notna().to_numpy()
+
+    def inputs(self, item: CellItem):
+        return [("current", item.table.key, item.row.key, item.column.key)]
 
     def finding(self, item: CellItem, ctx: CheckContext) -> Finding:
         p = item.problem
@@ -260,6 +363,7 @@ class CellRule(Rule):
 class CellPresent(CellRule):
     kind = "cell_present"
     expectation_type = "expect_column_values_to_not_be_null"
+    counts_blank = True
 
     def expectations(self):
         import great_expectations as gx
@@ -282,6 +386,7 @@ class CellNumber(CellRule):
 class CellInteger(CellRule):
     kind = "cell_integer"
     expectation_type = "expect_column_values_to_be_between"
+    cell_types = ("count",)
 
     def expectations(self):
         import great_expectations as gx
@@ -306,6 +411,7 @@ class CellNonNegative(CellRule):
 class CellDecimals(CellRule):
     kind = "cell_decimals"
     expectation_type = "expect_column_pair_values_a_to_be_greater_than_b"
+    cell_types = ("amount",)
 
     def expectations(self):
         import great_expectations as gx
@@ -324,6 +430,7 @@ class CellDecimals(CellRule):
 class PairItem:
     ctx: int
     fields: dict  # Finding fields: table…, row…, column…, expected, actual, difference, message
+    inputs: tuple = ()  # the cells both sides are computed from: (current | prior, table, row, column)
 
 
 def _sum(values: list) -> int | Decimal | None:
@@ -353,8 +460,15 @@ class PairRule(Rule):
             for actual, expected, fields in self.items_for(i, ctx):
                 rows.append({"item": len(items), "ctx": i, "actual": _num(actual), "expected": _num(expected)})
                 diff = actual - expected if actual is not None and expected is not None else None
-                items.append(PairItem(i, dict(fields, actual=actual, expected=expected, difference=diff)))
+                inputs = tuple(fields.pop("inputs", ())) if "inputs" in fields else ()
+                items.append(PairItem(i, dict(fields, actual=actual, expected=expected, difference=diff), inputs))
         return _frame(rows, ["item", "ctx", "actual", "expected"]), items
+
+    def instance_ref(self, item: PairItem) -> dict:
+        return {k: item.fields[k] for k in ("table", "row", "column") if item.fields.get(k) is not None}
+
+    def inputs(self, item: PairItem):
+        return list(item.inputs)
 
     def finding(self, item: PairItem, ctx: CheckContext) -> Finding:
         f = dict(item.fields)
@@ -385,6 +499,10 @@ class SumRule(PairRule):
         self.right = self._expand(spec["right"])
         self.left_label = spec.get("left_label") or "＋".join(self._label(k) for k in self.left)
         self.right_label = spec.get("right_label") or "＋".join(self._label(k) for k in self.right)
+
+    @property
+    def instances_per(self) -> str:
+        return self.per
 
     def _label(self, key: str) -> str:
         if self.per == "column":
@@ -433,8 +551,14 @@ class SumRule(PairRule):
                 expected = _sum([_cell(fig, t, row.key, c) for c in self.right])
                 out.append((actual, expected, dict(
                     table=t.key, table_name=t.name, row=row.key, row_label=row.label, column=col_key,
-                    column_label=col_label, message=self._message(f"第{row.number}行「{row.label}」"))))
+                    column_label=col_label, message=self._message(f"第{row.number}行「{row_title(row)}」"))))
         return out
+
+    def inputs(self, item: PairItem):
+        t, f = self.table.key, item.fields
+        if self.per == "column":
+            return [("current", t, r, f["column"]) for r in self.left + self.right]
+        return [("current", t, f["row"], c) for c in self.left + self.right]
 
     def _message(self, where: str) -> Callable:
         left, right, name = self.left_label, self.right_label, self.table.name
@@ -450,6 +574,7 @@ class PreviousYearRule(PairRule):
     """Per column: this year's ``current`` row == last year's ``previous`` row."""
 
     kind = "previous_year"
+    instances_per = "column"
 
     def __init__(self, form, spec):
         super().__init__(form, spec)
@@ -473,6 +598,10 @@ class PreviousYearRule(PairRule):
                 column=col.key, column_label=col.label, message=self._message(ctx, col))))
         return out
 
+    def inputs(self, item: PairItem):
+        t, c = self.table.key, item.fields["column"]
+        return [("current", t, self.current.key, c), ("prior", t, self.previous.key, c)]
+
     def _message(self, ctx, col):
         cur, prev, prior_year = self.current.label, self.previous.label, ctx.year - 1
 
@@ -487,6 +616,7 @@ class StockFlowRule(PairRule):
     """Per row: stock(Y) == stock(Y−1) + inflow(Y) − outflow(Y)."""
 
     kind = "stock_flow"
+    instances_per = "row"
 
     def __init__(self, form, spec):
         super().__init__(form, spec)
@@ -510,6 +640,11 @@ class StockFlowRule(PairRule):
                 table=t.key, table_name=t.name, row=row.key, row_label=row.label, column=self.stock.key,
                 column_label=self.stock.label, message=self._message(ctx, row, before, inflow, outflow))))
         return out
+
+    def inputs(self, item: PairItem):
+        t, r = self.table.key, item.fields["row"]
+        return [("current", t, r, self.stock.key), ("prior", t, r, self.stock.key),
+                ("current", t, r, self.inflow.key), ("current", t, r, self.outflow.key)]
 
     def _message(self, ctx, row, before, inflow, outflow):
         s, i, o, py = self.stock.label, self.inflow.label, self.outflow.label, ctx.year - 1
@@ -566,6 +701,7 @@ def can_make_rules(unit: Unit, rulemakers) -> bool:
 @register_kind
 class RulemakingRule(Rule):
     kind = "rulemaking"
+    instances_per = "column"
     expectation_type = "expect_column_values_to_be_in_set"
 
     def __init__(self, form, spec):
@@ -595,6 +731,12 @@ class RulemakingRule(Rule):
                 rows.append({"item": len(items), "ctx": i, "actual": _num(v)})
                 items.append(ValueItem(i, col, v))
         return _frame(rows, ["item", "ctx", "actual"]), items
+
+    def instance_ref(self, item: ValueItem) -> dict:
+        return {"table": self.table.key, "row": self.row.key, "column": item.column.key}
+
+    def inputs(self, item: ValueItem):
+        return [("current", self.table.key, self.row.key, item.column.key)]
 
     def finding(self, item, ctx):
         col, v = item.column, item.value
