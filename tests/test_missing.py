@@ -367,8 +367,8 @@ def test_grouped_lines_are_worded_from_the_form(project_dir, edits, line):
 
 
 def test_rendered_report_qualifies_its_pass_when_last_years_cells_are_blank(project_dir, capsys):
-    """A real run (papermill + nbconvert HTML): the banner, the section and validation.json say what
-    could not be checked; the report is still 通过 (exit 0), never a plain 通过."""
+    """A real run (papermill + nbconvert HTML): the status line, the section (evidence.html) and
+    validation.json say what could not be checked; the report is still 通过 (exit 0), never a plain 通过."""
     import json
 
     from nianbao.cli import main
@@ -382,7 +382,8 @@ def test_rendered_report_qualifies_its_pass_when_last_years_cells_are_blank(proj
     assert capsys.readouterr().err.splitlines()[-1] == (
         "注意：1 条规则因缺失值未能完全校验（见报告中的“数据校验结果”和 validation.json）。")
     out = project_dir / "outputs/2022/zhungeer"
-    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "数据校验" not in (out / "report.html").read_text(encoding="utf-8")  # a pass: the status is evidence
+    html = (out / "evidence.html").read_text(encoding="utf-8")
     assert "数据校验：通过，但有 1 条规则因缺失值未能完全校验（见" in html
     assert "数据校验：通过（0 个错误" not in html
     assert "发现错误 0 个、警告 0 个；1 条规则因缺失值未能完全校验。" in html
