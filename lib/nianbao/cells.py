@@ -12,9 +12,10 @@ from decimal import Decimal
 from .form import Column
 
 MISSING_MARKERS = frozenset({"", "/", "／", "-", "—", "——", "–", "－", "无", "空", "null", "~", "n/a", "N/A"})
-# What a missing cell says, where the marker has a meaning: ~ is YAML's "not filled in"; "/" is how the
-# printed form marks a cell that does not apply.
+# What a missing cell says, where the marker has a meaning: ~ is YAML's "not filled in" (a blank
+# workbook cell arrives as ~ too); "/" is how the printed form marks a cell that does not apply.
 MISSING_MEANINGS = {"~": "未填", "null": "未填", "/": "不适用", "／": "不适用"}
+_SHOWN_AS_BLANK = frozenset({"", "~", "null"})  # messages call these 空白: the cell holds nothing
 _COUNT = re.compile(r"^[+-]?[0-9]+$")
 _AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 _FULLWIDTH = re.compile(r"[０-９．，]")
@@ -43,7 +44,7 @@ def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | 
             return None, CellIssue("not_a_number", f"{text!r} 不是数字（YAML 把它读成了是/否）。请填写数字。")
         written = text.strip()
         meaning = MISSING_MEANINGS.get(written)
-        shown = "空白 " if not written else f"{written!r}（{meaning}）" if meaning else f"{written!r} "
+        shown = "空白 " if written in _SHOWN_AS_BLANK else f"{written!r}（{meaning}）" if meaning else f"{written!r} "
         return None, CellIssue(
             "missing_value",
             f"{shown}是缺失值，不是 0。没有发生的事项请填写 0；确实无法统计的，请先补齐数据再生成报告。",
