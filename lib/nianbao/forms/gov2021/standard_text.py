@@ -1,7 +1,8 @@
 """Standard sentences of the 2021 format, written from the figures (``std.requests()`` …)."""
 from __future__ import annotations
 
-from ...standard_text import BaseStandardText, _n, _short
+from ...placeholders import add, is_missing
+from ...standard_text import TOTAL_COLUMN, BaseStandardText, _count, _nonzero, _short
 
 RESULTS_TOTAL_ROW = "results_total"  # （七）总计: the other rows of its group are the outcomes
 
@@ -12,27 +13,28 @@ class StandardText(BaseStandardText):
     def proactive(self) -> str:
         t2 = self._y.table2
         nd = t2.normative_documents
-        parts = [f"本年度制发行政规范性文件{_n(nd.issued)}件，废止{_n(nd.repealed)}件，现行有效{_n(nd.in_force)}件"]
+        parts = [f"{_count('本年度制发行政规范性文件', nd.issued)}，{_count('废止', nd.repealed)}，"
+                 f"{_count('现行有效', nd.in_force)}"]
         rg = t2.regulations
-        if rg.issued.value or rg.repealed.value or rg.in_force.value:
-            parts.append(f"制发规章{_n(rg.issued)}件，废止{_n(rg.repealed)}件，现行有效{_n(rg.in_force)}件")
-        parts.append(f"作出行政许可决定{_n(t2.licensing.decisions)}件、行政处罚决定{_n(t2.penalties.decisions)}件、"
-                     f"行政强制决定{_n(t2.enforcement.decisions)}件")
+        if any(_nonzero(v) for v in (rg.issued, rg.repealed, rg.in_force)):
+            parts.append(f"{_count('制发规章', rg.issued)}，{_count('废止', rg.repealed)}，{_count('现行有效', rg.in_force)}")
+        parts.append(f"{_count('作出行政许可决定', t2.licensing.decisions)}、{_count('行政处罚决定', t2.penalties.decisions)}、"
+                     f"{_count('行政强制决定', t2.enforcement.decisions)}")
         return "；".join(parts) + "。"
 
     def requests(self) -> str:
         t3 = self._y.table3
         new, carried = t3.new, t3.carried_over
-        s = f"本年度共收到政府信息公开申请{_n(new.total)}件"
-        if new.total.value:
-            org = new.total.value - new.natural_person.value
-            s += f"（其中自然人提出{_n(new.natural_person)}件，法人或其他组织提出{org}件）"
-        s += f"，上年结转{_n(carried.total)}件。"
-        listed = "、".join(f"{name}{n}件" for name, n in self._outcomes() if n)
-        s += f"本年度办结{_n(t3.results_total.total)}件"
+        s = _count("本年度共收到政府信息公开申请", new.total)
+        if not is_missing(new.total) and new.total.value:
+            by = "，".join(_count(f"{who}提出", n) for who, n in self._applicants("table3", new))
+            s += f"（其中{by}）"
+        s += f"，{_count('上年结转', carried.total)}。"
+        listed = "、".join(_count(name, n) for name, n in self._outcomes() if _nonzero(n))
+        s += _count("本年度办结", t3.results_total.total)
         s += f"，其中{listed}" if listed else ""
         fwd = t3.carried_forward.total
-        s += f"；结转下年度继续办理{_n(fwd)}件。" if fwd.value else "；没有结转下年度继续办理的申请。"
+        s += f"；{_count('结转下年度继续办理', fwd)}。" if _nonzero(fwd) else "；没有结转下年度继续办理的申请。"
         return s + self.appeals()
 
     def _outcomes(self) -> list[tuple[str, int]]:
@@ -54,9 +56,14 @@ class StandardText(BaseStandardText):
     def appeals(self) -> str:
         t4 = self._y.table4
         review = t4.review.total.value
-        suits = t4.litigation_direct.total.value + t4.litigation_after_review.total.value
-        if not review and not suits:
+        suits = add(t4.litigation_direct.total, t4.litigation_after_review.total)
+        if not _nonzero(review) and not _nonzero(suits):
             return "本年度未发生因政府信息公开引起的行政复议和行政诉讼。"
         r = t4.review
-        return (f"本年度因政府信息公开引起行政复议{review}件（结果维持{_n(r.upheld)}件、结果纠正{_n(r.corrected)}件、"
-                f"其他结果{_n(r.other)}件、尚未审结{_n(r.pending)}件），行政诉讼{suits}件。")
+        table = self._ns.figures.form.table("table4")
+        review_row, suit_row = table.row("review"), table.row("litigation_direct")
+        s = f"本年度因政府信息公开引起{_count(review_row.label, review)}"
+        if not is_missing(review):
+            s += "（" + "、".join(_count(c.label, getattr(r, c.key)) for c in review_row.columns
+                                 if c.key != TOTAL_COLUMN) + "）"
+        return s + f"，{_count(suit_row.groups[0], suits)}。"
