@@ -174,3 +174,13 @@ def test_rows_may_be_written_with_printed_labels(seed_figures_text, tmp_path):
     text = seed_figures_text.replace("  licensing: {decisions: 78395}", "  行政许可: {本年处理决定数量: 78395}")
     fig = load_figures(write(tmp_path, text))
     assert fig.values["table2"][("licensing", "decisions")] == 78395
+
+
+@pytest.mark.parametrize("unit_id", ["off", "on", "yes", "no", "null"])
+def test_unit_id_that_yaml_would_read_as_a_boolean_is_the_id_as_written(seed_figures_text, tmp_path, unit_id):
+    text = seed_figures_text.replace("unit: zhungeer", f"unit: {unit_id}")
+    assert f"unit: {unit_id}" in text
+    fig = load_figures(write(tmp_path, text), unit=unit_id, year=2022)
+    assert (fig.unit, fig.problems) == (unit_id, [])
+    with pytest.raises(FiguresError, match=rf"文件中的 unit 是 '{unit_id}'，但要求的单位是 'zhungeer'"):
+        load_figures(write(tmp_path, text), unit="zhungeer", year=2022)

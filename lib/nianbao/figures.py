@@ -225,6 +225,8 @@ def load_figures(path: str | Path, *, unit: str | None = None, year: int | None 
             continue
         top.setdefault(k, (kn, v))
     head = {k: plain(top[k][1]) for k in ("unit", "year", "form") if k in top}
+    if "unit" in top and isinstance(top["unit"][1], yaml.ScalarNode):
+        head["unit"] = top["unit"][1].value  # an id is text as written: `unit: off` is the unit "off", not False
     file_year = head.get("year")
     if not isinstance(file_year, int) or isinstance(file_year, bool):
         raise FiguresError([Problem(file=display, message="缺少或无法识别 year（报告年度，如 year: 2022）。", kind="header")])
