@@ -264,51 +264,12 @@ def test_a_cited_report_title_is_not_the_reports_year():
         import_report(CORPUS / "nppa_2022.txt")
 
 
-# --- any registered pack: the 2019-format reports with a stand-in pack ----------------------------
-
-STAND_IN = REPO / "tests" / "fixtures" / "forms" / "stand_in_2019.yaml"
-FORMAT_2019 = [p for p in EXPECTED if yaml.safe_load(p.read_text(encoding="utf-8"))["format"] == "gov2019"]
-
-
-@pytest.fixture
-def stand_in_2019():
-    if "gov2019" in forms.available():
-        pytest.skip("a real gov2019 pack is registered: the corpus tests above read the 2019 reports with it")
-    from nianbao.form import load_form
-
-    form = load_form(STAND_IN)
-    forms.register(form)
-    yield form
-    forms.PACKS.unregister(form.id)
-
-
-@pytest.mark.parametrize("exp", FORMAT_2019, ids=[p.name.split(".")[0] for p in FORMAT_2019])
-def test_2019_reports_with_a_stand_in_2019_pack(exp, stand_in_2019):
-    e = yaml.safe_load(exp.read_text(encoding="utf-8"))
-    text = exp.read_text(encoding="utf-8").replace("format: gov2019", f"format: {stand_in_2019.id}")
-    tmp = exp.parent / f".{exp.name}"  # the checker reads the expected file by path
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        r, exact, refused = _check_against_expected(tmp)
-    finally:
-        tmp.unlink(missing_ok=True)
-    assert r.form.id == "stand_in_2019" and "独有标签" in r.guess.reason
-    known = (e.get("known_refusals") or {}).get("count", 0)
-    assert refused == known
-
+# --- the 2019-format pack ---------------------------------------------------------------------
 
 @pytest.fixture
 def pack_2019():
-    """The real gov2019 pack when registered, else the stand-in (registered for the test only)."""
-    if "gov2019" in forms.available():
-        yield forms.get("gov2019")
-        return
-    from nianbao.form import load_form
-
-    form = load_form(STAND_IN)
-    forms.register(form)
-    yield form
-    forms.PACKS.unregister(form.id)
+    """The bundled gov2019 pack (lib/nianbao/forms/gov2019)."""
+    return forms.get("gov2019")
 
 
 def test_a_row_the_national_form_lacks_is_logged_not_imported(pack_2019):
