@@ -59,7 +59,7 @@ def test_killed_worker_and_overrunning_unit_fail_alone(tmp_path, capsys):
     (project.root / f"KILL-{killed}").touch()
     (project.root / f"SLOW-{slow}").touch()
 
-    code = main(["batch", "--project", str(project.root), "--year", str(YEAR), "--jobs", "2", "--unit-timeout", "15",
+    code = main(["batch", "--project", str(project.root), "--year", str(YEAR), "--jobs", "2", "--unit-timeout", "10",
                  "-q"])
     out = capsys.readouterr().out
     assert code == 5, out
@@ -75,9 +75,9 @@ def test_killed_worker_and_overrunning_unit_fail_alone(tmp_path, capsys):
     assert "工作进程" in dead["error"] and "意外退出（信号 SIGKILL）" in dead["error"] and "其余单位继续运行" in dead["error"]
     over = state["units"][slow]
     assert over["error_kind"] == "timeout"
-    assert "超过时间限制 15 秒（--unit-timeout）" in over["error"]
-    assert 15 <= over["seconds"] < 60
-    assert state["last_run"]["unit_timeout"] == 15
+    assert "超过时间限制 10 秒（--unit-timeout）" in over["error"]
+    assert 10 <= over["seconds"] < 60
+    assert state["last_run"]["unit_timeout"] == 10
     # the workers that ran the good units: the two originals plus replacements, never the dead pid
     assert dead["pid"] not in {r["pid"] for u, r in state["units"].items() if r["outcome"] == "ok"}
     # the killed and the stopped units' kernels did not outlive their workers
@@ -99,12 +99,55 @@ def test_killed_worker_and_overrunning_unit_fail_alone(tmp_path, capsys):
     verdict = verify(project.outputs_dir / str(YEAR))
     assert verdict.failures == [], [f.__dict__ for f in verdict.failures]
 
+    # a unit's outputs from the batch (validation handed over by the batch's validator) equal those of
+    # `nianbao run` on that unit (validated in its own fresh kernel), apart from the declared volatile fields
+    # (validator calls for 6 units on 2 workers: 4 units, then 2 — the roll-up county among them)
+    _same_as_single_run(project, next(u.id for u in synth.units if u.rollup), units_in_call=2)
+
     # the markers removed, --retry-failed runs exactly the two and everything passes
     (project.root / f"KILL-{killed}").unlink()
     (project.root / f"SLOW-{slow}").unlink()
     result = run_batch(project, YEAR, jobs=2, retry_failed=True, progress=False)
     assert sorted(result.ran) == sorted([killed, slow]) and result.exit_code == 0
     assert _dashboard_rows(project) == {u.id: "通过" if u.id in (killed, slow) else "跳过" for u in synth.units}
+
+
+def _same_as_single_run(project, unit, units_in_call):
+    from nianbao import manifest as mf
+    from nianbao.runner import run_report
+    from nianbao.validation.handed import RUN_MIME
+    from nianbao.validation.evidence import MIME
+
+    out = project.output_dir(unit, YEAR)
+    batch = {name: (out / name).read_bytes() for name in ("report.ipynb", "report.html", "validation.json")}
+    run_report(project, unit, YEAR, ("html",))
+    single = {name: (out / name).read_bytes() for name in batch}
+    # the same findings and evidence; only how many units shared the GX run differs (declared volatile)
+    assert single["validation.json"] != batch["validation.json"]
+    from nianbao.verify import first_difference
+
+    assert first_difference(mf.normalise_json("validation.json", json.loads(batch["validation.json"])),
+                            mf.normalise_json("validation.json", json.loads(single["validation.json"]))) is None
+    shared = [json.loads(v)["checks"]["form-rules"]["evidence"]["batch_units"]
+              for v in (batch["validation.json"], single["validation.json"])]
+    assert shared == [units_in_call, 1]
+    checked = json.loads(single["validation.json"])
+    assert checked["status_code"] == "passed" and checked["unit"] == unit
+    assert len(checked["checks"]["form-rules"]["evidence"]["suites"]) > 10
+    assert mf.normalise_html(batch["report.html"].decode(), environment=True) == \
+        mf.normalise_html(single["report.html"].decode(), environment=True)
+    nbs = [json.loads(batch["report.ipynb"]), json.loads(single["report.ipynb"])]
+    assert mf.normalise_notebook(nbs[0], environment=True) == mf.normalise_notebook(nbs[1], environment=True)
+    runs = []
+    for nb in nbs:
+        (data,) = [o["data"] for c in nb["cells"] for o in c.get("outputs", []) if MIME in o.get("data", {})]
+        runs.append(data[RUN_MIME])
+    assert runs[0]["validated_by"] == "batch" and runs[0]["units_in_call"] == units_in_call
+    assert runs[1]["validated_by"] == "kernel" and runs[1]["units_in_call"] == 1
+    # the HTML is byte-identical but for the kernel mode named in the provenance appendix
+    assert batch["report.html"] != single["report.html"]
+    assert batch["report.html"].replace("预热内核（复用）（warm）".encode(), "全新内核（fresh）".encode()) \
+        == single["report.html"]
 
 
 def test_interrupted_batch_still_writes_state_dashboard_and_year_manifest(tmp_path, monkeypatch):
@@ -145,7 +188,7 @@ def test_interrupted_batch_still_writes_state_dashboard_and_year_manifest(tmp_pa
             closed.append(cancel)
 
     monkeypatch.setattr(executors, "make_executor", lambda *a, **k: Interrupted())
-    result = run_batch(project, YEAR, jobs=2, progress=False)
+    result = run_batch(project, YEAR, jobs=2, progress=False, strict_kernels=True)
     assert result.interrupted and result.exit_code == 130
     (first,) = first
     others = [u.id for u in synth.units if u.id != first]

@@ -258,23 +258,37 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
         for old in log_dir.glob("worker-*.log"):
             old.unlink(missing_ok=True)
     config = {"log_dir": str(log_dir), "strict": strict, "formats": list(formats),
-              "prewarm": None if strict else {"kernel_name": "python3", "cwd": str(project.notebooks_dir)}}
+              "prewarm": None if strict else {"kernel_name": "python3", "cwd": str(project.notebooks_dir)},
+              # warm kernels get their unit's validation from the batch's validator (see .validator)
+              "handed_validation": not strict}
     base = {"root": str(project.root), "year": year, "formats": list(formats), "strict": strict, "config": config}
     waiting = {j.unit: j for j in to_run}
     in_batch = set(waiting)
     finished: set[str] = set()
     bar = Progress(len(to_run), stream=stream, enabled=progress)
     ex = None
+    validator = None
     running: dict = {}
     try:
+        if not strict:
+            from .validator import Validator
+
+            validator = Validator(project, year, [j.unit for j in to_run], jobs)
         ex = make_executor(executor, jobs, config, scheduler, unit_timeout)
         while waiting or running:
-            for uid in [u for u, j in waiting.items() if all(d in finished or d not in in_batch for d in j.deps)]:
+            if validator is not None:
+                validator.poll(0.0 if running else 0.5)
+            for uid in [u for u, j in waiting.items() if all(d in finished or d not in in_batch for d in j.deps)
+                        and (validator is None or validator.has(u))]:
                 job = waiting.pop(uid)
-                running[ex.submit({**base, "unit": uid, "key": job.key})] = job
-            if not running:  # pragma: no cover - a dependency cycle would have been refused by the plan
-                raise InputError("批量运行无法继续：剩余单位互相依赖。")
-            for fut in ex.wait_any(list(running), timeout=None):
+                handed = {"validation": validator.path(uid)} if validator is not None else {}
+                running[ex.submit({**base, "unit": uid, "key": job.key, **handed})] = job
+            if not running:
+                if validator is not None and not validator.done:
+                    continue  # waiting for the first validation results
+                raise InputError("批量运行无法继续：剩余单位互相依赖。")  # pragma: no cover - refused by the plan
+            pending = validator is not None and not validator.done
+            for fut in ex.wait_any(list(running), timeout=0.2 if pending else None):
                 job = running.pop(fut)
                 try:
                     rec = fut.result()
@@ -293,4 +307,6 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
         raise
     finally:
         bar.close()
+        if validator is not None:
+            validator.close()
     ex.close()
