@@ -268,12 +268,17 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
     bar = Progress(len(to_run), stream=stream, enabled=progress)
     ex = None
     validator = None
+    printer = None
     running: dict = {}
     try:
         if not strict:
             from .validator import Validator
 
             validator = Validator(project, year, [j.unit for j in to_run], jobs)
+        if "pdf" in formats and executor == "local":
+            printer = _print_service(jobs)
+            if printer is not None:
+                config["print_service"] = printer.config
         ex = make_executor(executor, jobs, config, scheduler, unit_timeout)
         while waiting or running:
             if validator is not None:
@@ -309,4 +314,20 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
         bar.close()
         if validator is not None:
             validator.close()
+        if printer is not None:
+            printer.close()
+            state.last_run["print_service"] = {"browsers": printer.launches, "pages": printer.size,
+                                               "printed": printer.printed}
     ex.close()
+
+
+def _print_service(jobs: int):
+    """One Chromium with a page per worker for the whole batch, or None when it cannot start (each
+    worker then reports the missing browser or font itself, with the command to install it)."""
+    from ..errors import SetupError
+    from ..exporters.printpool import PrintService
+
+    try:
+        return PrintService(pages=jobs)
+    except SetupError:
+        return None

@@ -31,6 +31,10 @@ def init_worker(config: dict) -> None:
     if _CONFIG is not None:
         return
     _CONFIG = dict(config)
+    if config.get("print_service"):  # the batch's one browser prints this worker's PDFs
+        from ..exporters import printpool
+
+        printpool.connect(config["print_service"])
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars from libraries inside the worker
     if config.get("redirect"):
