@@ -65,7 +65,7 @@ def test_print_service_prints_like_the_process_browser_several_at_once(tmp_path)
 def test_batch_with_pdf_uses_one_browser_for_all_workers(tmp_path):
     synth = generate(tmp_path / "p", 3, YEAR, seed=4, notebook=REPO / "notebooks" / "annual_report.ipynb")
     project = Project(synth.root)
-    result = run_batch(project, YEAR, jobs=2, formats=("html", "pdf"), progress=False)
+    result = run_batch(project, YEAR, jobs=2, formats=("html", "pdf"), progress=False, print_pages=2)
     assert result.exit_code == 0, [r.message for r in result.rows]
     state = json.loads((project.outputs_dir / str(YEAR) / ".batch-state.json").read_text(encoding="utf-8"))
     assert state["last_run"]["print_service"] == {"browsers": 1, "pages": 2, "printed": len(synth.units)}

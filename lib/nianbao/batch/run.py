@@ -151,9 +151,11 @@ class Progress:
 def run_batch(project: Project, year: int, *, units: list[str] | None = None, jobs: int | None = None,
               formats=None, force: bool = False, retry_failed: bool = False, strict_kernels: bool = False,
               executor: str = "local", scheduler: str | None = None, progress: bool = True,
-              stream=None, dashboard: bool = True, unit_timeout: float | None = None) -> BatchResult:
+              stream=None, dashboard: bool = True, unit_timeout: float | None = None,
+              print_pages: int | None = None) -> BatchResult:
     """Run the batch. ``unit_timeout``: seconds one unit may take (default :data:`.pool.DEFAULT_UNIT_TIMEOUT`;
-    0 or a negative number: no limit).
+    0 or a negative number: no limit). ``print_pages``: reports the batch's one browser prints at once
+    (default :data:`nianbao.exporters.printpool.DEFAULT_PAGES`; each page costs ~0.6 GB of summed RSS).
 
     The state file, the dashboard and the year manifest are written at the end of every batch — also
     when it is interrupted (Ctrl-C: the result's ``interrupted`` is set, exit code 130) and when the
@@ -200,7 +202,7 @@ def run_batch(project: Project, year: int, *, units: list[str] | None = None, jo
         if to_run:
             _execute(project, year, to_run, state, names, ran_rows, jobs=jobs, formats=formats,
                      strict=strict_kernels, executor=executor, scheduler=scheduler, progress=progress,
-                     stream=stream, unit_timeout=unit_timeout)
+                     stream=stream, unit_timeout=unit_timeout, print_pages=print_pages)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -248,7 +250,7 @@ def _finish(project: Project, year: int, registry, planned, to_run, skipped, sta
 
 def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, names: dict, rows: dict[str, Row], *,
              jobs: int, formats, strict: bool, executor: str, scheduler: str | None, progress: bool, stream,
-             unit_timeout: float | None) -> None:
+             unit_timeout: float | None, print_pages: int | None = None) -> None:
     """Run ``to_run``, filling ``rows`` (and the state) as units finish — so that an interruption
     leaves both holding everything that finished."""
     from .executors import make_executor
@@ -276,7 +278,7 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
 
             validator = Validator(project, year, [j.unit for j in to_run], jobs)
         if "pdf" in formats and executor == "local":
-            printer = _print_service(jobs)
+            printer = _print_service(min(jobs, print_pages) if print_pages else None)
             if printer is not None:
                 config["print_service"] = printer.config
         ex = make_executor(executor, jobs, config, scheduler, unit_timeout)
@@ -321,13 +323,15 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
     ex.close()
 
 
-def _print_service(jobs: int):
+def _print_service(pages: int | None):
     """One Chromium with a page per worker for the whole batch, or None when it cannot start (each
     worker then reports the missing browser or font itself, with the command to install it)."""
     from ..errors import SetupError
     from ..exporters.printpool import PrintService
 
+    from ..exporters.printpool import DEFAULT_PAGES
+
     try:
-        return PrintService(pages=jobs)
+        return PrintService(pages=pages or DEFAULT_PAGES)
     except SetupError:
         return None

@@ -29,6 +29,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--unit-timeout", type=float, metavar="SECONDS", default=None,
                         help="每个单位最长运行秒数，超时即停止并记为失败，其工作进程被替换，批量运行继续"
                              "（默认：600；0：不限时）")
+    parser.add_argument("--print-pages", type=int, metavar="N", default=None,
+                        help="生成 PDF 时，批量共用的浏览器同时打印的报告数（默认：1；每多一个约多占 0.6 GB 内存）")
     parser.add_argument("--quiet", "-q", action="store_true", help="不显示进度")
     add_project(parser)
 
@@ -124,6 +126,6 @@ def main(args) -> int:
     result = run_batch(project, args.year, units=units, jobs=args.jobs, formats=args.formats.split(",") if args.formats is not None else None,
                        force=args.force, retry_failed=args.retry_failed, strict_kernels=args.strict_kernels,
                        executor=args.executor, scheduler=args.scheduler, progress=not args.quiet, stream=sys.stderr,
-                       unit_timeout=args.unit_timeout)
+                       unit_timeout=args.unit_timeout, print_pages=args.print_pages)
     print(format_summary(result))
     return result.exit_code
