@@ -67,3 +67,19 @@ def test_chunk_sizes_start_small_then_double():
     assert chunk_sizes(3, 2) == [3]
     assert chunk_sizes(0, 2) == []
     assert sum(chunk_sizes(60, 2)) == 60 and chunk_sizes(60, 2)[0] == 4
+
+
+def test_registry_is_parsed_again_only_when_its_bytes_change(project):
+    from nianbao import project as project_mod
+
+    project, synth = project
+    first = project.units()
+    parsed = project_mod._UNITS_CACHE["last"][1]
+    again = project.units()
+    assert project_mod._UNITS_CACHE["last"][1] is parsed  # same bytes: not parsed again
+    assert [u.id for u in again] == [u.id for u in first] and again is not first
+    text = project.units_file.read_text(encoding="utf-8")
+    project.units_file.write_text(text.replace("示例县", "示例市", 1), encoding="utf-8")  # same length in bytes
+    changed = project.units()
+    assert project_mod._UNITS_CACHE["last"][1] is not parsed
+    assert any("示例市" in u.name for u in changed) and not any("示例市" in u.name for u in first)
