@@ -104,13 +104,6 @@ def test_killed_worker_and_overrunning_unit_fail_alone(tmp_path, capsys):
     # (validator calls for 6 units on 2 workers: 4 units, then 2 — the roll-up county among them)
     _same_as_single_run(project, next(u.id for u in synth.units if u.rollup), units_in_call=2)
 
-    # the markers removed, --retry-failed runs exactly the two and everything passes
-    (project.root / f"KILL-{killed}").unlink()
-    (project.root / f"SLOW-{slow}").unlink()
-    result = run_batch(project, YEAR, jobs=2, retry_failed=True, progress=False)
-    assert sorted(result.ran) == sorted([killed, slow]) and result.exit_code == 0
-    assert _dashboard_rows(project) == {u.id: "通过" if u.id in (killed, slow) else "跳过" for u in synth.units}
-
 
 def _same_as_single_run(project, unit, units_in_call):
     from nianbao import manifest as mf
