@@ -42,9 +42,23 @@ BIN = Path(sys.executable).parent
 YEAR = 2022
 
 
+CPU: dict[str, float] = {"last": 0.0}  # CPU seconds of the last finished child process tree
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every finished, waited-for descendant of this process so far:
+    a measure of work that the machine's other load does not inflate much (unlike wall time)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(cmd, **kw) -> float:
+    c0 = children_cpu()
     t = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    CPU["last"] = children_cpu() - c0
     return time.perf_counter() - t
 
 
@@ -143,10 +157,12 @@ class OtherLoad:
 
 def batch(root: Path, *args) -> tuple[float, tuple[int, int], str]:
     cmd = [str(BIN / "nianbao"), "batch", "--project", str(root), "--year", str(YEAR), "-q", *args]
+    c0 = children_cpu()
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     mem = PeakRSS(proc.pid)
     out, err = proc.communicate()
+    CPU["last"] = children_cpu() - c0
     secs = time.perf_counter() - t
     peak = mem.stop()
     if proc.returncode not in (0, 3, 5):
@@ -170,7 +186,7 @@ def pdf_available() -> bool:
 
 def baseline(root: Path, units: list[str], pdf: bool) -> dict[str, list[float]]:
     """papermill CLI + nbconvert CLI per unit, as a plain loop would do it."""
-    times: dict[str, list[float]] = {"papermill": [], "html": [], "pdf": []}
+    times: dict[str, list[float]] = {"papermill": [], "html": [], "pdf": [], "cpu_html": [], "cpu_pdf": []}
     out = root / "baseline"
     out.mkdir(exist_ok=True)
     for unit in units:
@@ -178,9 +194,12 @@ def baseline(root: Path, units: list[str], pdf: bool) -> dict[str, list[float]]:
         times["papermill"].append(run([str(BIN / "papermill"), str(root / "notebooks" / "annual_report.ipynb"),
                                        str(nb), "-p", "unit", unit, "-p", "year", str(YEAR), "-p", "project_dir",
                                        "..", "--cwd", str(root / "notebooks"), "--no-progress-bar"]))
+        cpu = CPU["last"]
         times["html"].append(run([str(BIN / "jupyter"), "nbconvert", "--to", "nianbao_html", str(nb)]))
+        times["cpu_html"].append(cpu + CPU["last"])
         if pdf:
             times["pdf"].append(run([str(BIN / "jupyter"), "nbconvert", "--to", "nianbao_pdf", str(nb)]))
+            times["cpu_pdf"].append(CPU["last"])
         print(f"  baseline {unit}: papermill {times['papermill'][-1]:.1f}s, html {times['html'][-1]:.1f}s"
               + (f", pdf {times['pdf'][-1]:.1f}s" if pdf else ""), flush=True)
     return times
@@ -206,9 +225,10 @@ def scaled(work: Path, n: int, seed: int, jobs: int, formats: str) -> dict:
     shutil.rmtree(proj, ignore_errors=True)
     generate(proj, n, YEAR, seed=seed, notebook=REPO / "notebooks" / "annual_report.ipynb")
     secs, (rss, pss), out = batch(proj, "--jobs", str(jobs), "--formats", formats)
+    cpu = CPU["last"]
     assert f"跳过 0。本次运行 {n} 个" in out and "失败 0" in out, out[-400:]
     return {"units": n, "formats": formats, "seconds": secs, "per_unit": secs / n, "rss": rss, "pss": pss,
-            "project": proj}
+            "cpu_per_unit": cpu / n, "project": proj}
 
 
 def main() -> int:
@@ -252,11 +272,13 @@ def main() -> int:
     print(f"(b) nianbao batch on {args.units} units, HTML …", flush=True)
     secs, peak, _ = batch(proj, "--jobs", str(args.jobs), "--force")
     results["batch_html"], results["peak_rss_html"] = secs, peak
+    results["cpu_batch_html"] = CPU["last"]
     results["warm_breakdown"] = state_timings(proj)
     if pdf:
         print(f"(b) nianbao batch on {args.units} units, HTML + PDF …", flush=True)
         secs, peak, _ = batch(proj, "--jobs", str(args.jobs), "--formats", "html,pdf", "--force")
         results["batch_pdf"], results["peak_rss_pdf"] = secs, peak
+        results["cpu_batch_pdf"] = CPU["last"]
         results["warm_breakdown_pdf"] = state_timings(proj)
         if args.jobs >= 2:
             print(f"(b) nianbao batch on {args.units} units, HTML + PDF, two reports printed at once …", flush=True)
@@ -290,6 +312,13 @@ def main() -> int:
           f"(papermill {statistics.mean(base['papermill']):.1f} s, nbconvert {statistics.mean(base['html']):.1f} s)"
           + (f", nbconvert --to nianbao_pdf {statistics.mean(base['pdf']):.1f} s" if pdf else "")
           + f" → {results['baseline_html_total'] / 60:.1f} min for {args.units} units")
+    cpu_base_html = statistics.mean(base["cpu_html"])
+    print(f"    CPU seconds per unit (all processes, load-independent): baseline {cpu_base_html:.2f}"
+          + (f" (+ {statistics.mean(base['cpu_pdf']):.2f} for the PDF)" if pdf else "")
+          + f"; batch HTML {results['cpu_batch_html'] / args.units:.3f} → {cpu_base_html * args.units / results['cpu_batch_html']:.1f}× less CPU"
+          + (f"; batch HTML+PDF {results['cpu_batch_pdf'] / args.units:.3f} → "
+             f"{(cpu_base_html + statistics.mean(base['cpu_pdf'])) * args.units / results['cpu_batch_pdf']:.1f}× less CPU"
+             if pdf else ""))
     ratio = results["baseline_html_total"] / results["batch_html"]
     print(f"(b) nianbao batch, {args.units} units, HTML: {results['batch_html']:.1f} s → {ratio:.1f}× faster "
           f"(target ≥ 60×) {'OK' if ratio >= 60 else 'BELOW TARGET'}")
@@ -324,10 +353,12 @@ def main() -> int:
             for k, v in results[key].items():
                 print(f"      {k:50s} {v:.3f}")
     print("(f) scaling line (first run, every unit runs):")
-    print("      units  formats    seconds  s/unit  peak RSS  peak PSS")
+    print("      units  formats    seconds  s/unit  × baseline  CPU s/unit  peak RSS  peak PSS")
+    base_pdf_unit = per_html + (statistics.mean(base["pdf"]) if pdf else 0.0)
     for r in line:
-        print(f"      {r['units']:5d}  {r['formats']:9s} {r['seconds']:8.1f}  {r['per_unit']:6.3f}  "
-              f"{r['rss'] / gb:6.2f} GB {r['pss'] / gb:6.2f} GB"
+        x = (per_html if r["formats"] == "html" else base_pdf_unit) / r["per_unit"]
+        print(f"      {r['units']:5d}  {r['formats']:9s} {r['seconds']:8.1f}  {r['per_unit']:6.3f}  {x:9.1f}×  "
+              f"{r['cpu_per_unit']:10.3f}  {r['rss'] / gb:6.2f} GB {r['pss'] / gb:6.2f} GB"
               + ("  ABOVE 2 GB" if r["formats"] != "html" and r["rss"] > 2 * gb else ""))
     for r in line:
         r.pop("project", None)

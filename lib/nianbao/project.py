@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .errors import InputError
@@ -92,9 +93,13 @@ class Project:
             _UNITS_CACHE["last"] = (key, registry)
         return UnitRegistry(dict(registry._units), registry.path)
 
+    @cached_property
+    def _resolved_root(self) -> Path:
+        return self.root.resolve()
+
     def rel(self, path: Path) -> str:
         """A path as shown in messages and recorded in evidence: relative to the project root."""
         try:
-            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+            return Path(path).resolve().relative_to(self._resolved_root).as_posix()
         except ValueError:
             return str(path)
