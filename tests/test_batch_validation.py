@@ -14,7 +14,8 @@ from nianbao.project import Project
 from nianbao.report import load_report
 from nianbao.synthetic import generate
 from nianbao.validation import validate_report
-from nianbao.validation.handed import chunk_sizes, validate_into
+from nianbao.batch.validator import validate_into
+from nianbao.validation.handed import chunk_sizes
 
 YEAR = 2022
 

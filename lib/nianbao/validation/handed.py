@@ -1,6 +1,7 @@
 """Validation handed to a report by its batch: the year validated once, each kernel given its unit's result.
 
-``nianbao batch`` validates the units it is about to run in a validator process of its own — every
+``nianbao batch`` validates the units it is about to run in a validator process of its own
+(:mod:`nianbao.batch.validator`) — every
 unit in few Great Expectations runs per rule (:func:`validate_contexts`), exactly as ``nianbao
 validate --year`` does — and writes each unit's :class:`~nianbao.validation.result.ValidationResult`
 to ``outputs/<year>/.batch-validation/<unit>.pickle`` together with the sha256 of every input it was
@@ -20,7 +21,6 @@ there and nowhere else.
 """
 from __future__ import annotations
 
-import os
 import pickle
 import sys
 from pathlib import Path
@@ -41,76 +41,7 @@ def current_inputs(project, registry, unit: str, year: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Batch side (the validator process)
-
-
-def validate_into(project, year: int, units: list[str], spool: Path, *, chunks=None, report=None) -> None:
-    """Validate ``units`` and write one pickle per unit into ``spool``.
-
-    ``chunks``: sizes of successive validation calls (default: all at once); ``report(done)`` is
-    called after each call with {unit: path or None} (None: the unit's inputs did not load — its run
-    reports why).
-    """
-    from ..errors import NianbaoError
-    from ..report import load_report
-    from .core import context_from_report, validate_contexts
-
-    registry = project.units()
-    spool.mkdir(parents=True, exist_ok=True)
-    sizes = list(chunks or [len(units)])
-    start = 0
-    while start < len(units):
-        size = sizes.pop(0) if sizes else len(units) - start
-        part = units[start:start + size]
-        start += len(part)
-        done: dict[str, str | None] = {}
-        loaded = []
-        for uid in part:
-            try:
-                before = current_inputs(project, registry, uid, year)
-                rep = load_report(project, uid, year, registry=registry)
-                ctx = context_from_report(rep)
-            except NianbaoError:
-                done[uid] = None
-                continue
-            loaded.append((uid, before, ctx))
-        results = validate_contexts([c for _, _, c in loaded]) if loaded else []
-        for (uid, before, ctx), result in zip(loaded, results):
-            if current_inputs(project, registry, uid, year) != before:  # changed while we read it
-                done[uid] = None
-                continue
-            volatile = {**result.volatile, "validated_by": "batch", "units_in_call": len(loaded)}
-            from dataclasses import replace
-
-            payload = {"schema": PICKLE_SCHEMA, "unit": uid, "year": int(year), "inputs": before,
-                       "result": replace(result, volatile=volatile)}
-            path = spool / f"{uid}.pickle"
-            tmp = path.with_name(path.name + f".{os.getpid()}.partial")
-            tmp.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, path)
-            done[uid] = str(path)
-        if report is not None:
-            report(done)
-
-
-def validator_main(conn, root: str, year: int, units: list[str], spool: str, chunks) -> None:
-    """Entry point of the batch's validator process: messages ("done", {unit: path|None}) then ("end",)."""
-    import signal
-    import traceback
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch handles Ctrl-C and stops this process
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("TQDM_DISABLE", "1")
-    from ..project import Project
-
-    try:
-        validate_into(Project(Path(root)), year, units, Path(spool), chunks=chunks,
-                      report=lambda done: conn.send(("done", done)))
-        conn.send(("end", None))
-    except BaseException:  # the units then validate in their kernels, as in a single run
-        conn.send(("end", traceback.format_exc(limit=5)))
-    finally:
-        conn.close()
+# Batch side (the validator process itself is nianbao.batch.validator)
 
 
 def chunk_sizes(n: int, jobs: int) -> list[int]:
