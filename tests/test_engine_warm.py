@@ -39,6 +39,10 @@ def normalise(nb: dict) -> dict:
     from nianbao.provenance import mask_environment_in_notebook
 
     nb = mask_environment_in_notebook(nb)
+    # when and how long the validation ran (declared volatile: nianbao.validation.handed)
+    from nianbao.manifest import NOTEBOOK_VOLATILE, VALIDATION_RUN_MIME, without_fields
+
+    nb = without_fields(nb, [f for f in NOTEBOOK_VOLATILE if VALIDATION_RUN_MIME.replace("/", "~1") in f])
     for cell in nb["cells"]:
         cell["metadata"].pop("execution", None)
         for key in ("start_time", "end_time", "duration"):

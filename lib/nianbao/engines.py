@@ -63,8 +63,9 @@ CONTROL_TIMEOUT = 300  # seconds for the warm-up imports and for a reset
 
 logger = logging.getLogger("nianbao.engines")
 
-PREPARE_CODE = "import nianbao.batch.kernelside as _nb_ks; _nb_ks.prepare({extra!r}); del _nb_ks"
+PREPARE_CODE = "import nianbao.batch.kernelside as _nb_ks; _nb_ks.prepare({extra!r}, {without!r}); del _nb_ks"
 RESET_CODE = "import nianbao.batch.kernelside as _nb_ks; _nb_ks.reset({cwd!r})"
+HAND_CODE = "import nianbao.batch.kernelside as _nb_ks; _nb_ks.hand_validation({path!r}); del _nb_ks"
 
 
 class KernelControlError(PapermillException):
@@ -75,7 +76,7 @@ class KeptKernel:
     """One kernel process kept alive across notebooks."""
 
     def __init__(self, kernel_name: str, cwd: str, *, startup_timeout: float = 60, extra_imports=(),
-                 stdout=None, stderr=None):
+                 stdout=None, stderr=None, without=()):
         self.kc = None
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
@@ -98,7 +99,8 @@ class KeptKernel:
             self.kc.start_channels()
             run_sync(self.kc.wait_for_ready)(timeout=startup_timeout)
             self.kc.allow_stdin = False
-            self.control(PREPARE_CODE.format(extra=tuple(extra_imports)), timeout=CONTROL_TIMEOUT)
+            self.control(PREPARE_CODE.format(extra=tuple(extra_imports), without=tuple(without)),
+                         timeout=CONTROL_TIMEOUT)
         except BaseException:
             self.shutdown()
             raise
@@ -174,6 +176,8 @@ class _KernelPool:
         self.stdout = None
         self.stderr = None
         self.extra_imports: tuple[str, ...] = ()
+        self.without: tuple[str, ...] = ()  # warm-up imports to leave out (kernelside.VALIDATION_IMPORTS)
+        self.handed_validation: str | None = None  # for the next notebook (see hand_validation)
         self.started = 0  # kernels started by this process (for tests and the batch summary)
 
     def acquire(self, kernel_name: str, cwd: str, startup_timeout: float) -> tuple[KeptKernel, bool]:
@@ -191,7 +195,7 @@ class _KernelPool:
                 logger.warning("reset of kept kernel failed (%s); starting a new one", exc)
                 self.discard(kernel_name)
         kernel = KeptKernel(kernel_name, cwd, startup_timeout=startup_timeout, extra_imports=self.extra_imports,
-                            stdout=self.stdout, stderr=self.stderr)
+                            stdout=self.stdout, stderr=self.stderr, without=self.without)
         self.kernels[kernel_name] = kernel
         self.started += 1
         return kernel, True
@@ -233,9 +237,17 @@ def _kernel_thread() -> ThreadPoolExecutor:
     return _KERNEL_THREAD
 
 
-def configure(*, stdout=None, stderr=None, extra_imports: tuple[str, ...] = ()) -> None:
-    """Where kept kernels' own stdout/stderr go (file objects; default: inherited), and extra warm-up imports."""
+def configure(*, stdout=None, stderr=None, extra_imports: tuple[str, ...] = (), without: tuple[str, ...] = ()) -> None:
+    """Where kept kernels' own stdout/stderr go (file objects; default: inherited), extra warm-up imports,
+    and warm-up imports to leave out."""
     POOL.stdout, POOL.stderr, POOL.extra_imports = stdout, stderr, tuple(extra_imports)
+    POOL.without = tuple(without)
+
+
+def hand_validation(path: str | None) -> None:
+    """Give the next notebook run in this process's kept kernel the batch's validation result at ``path``
+    (a pickle written by :mod:`nianbao.validation.handed`); None: nothing to hand, the kernel validates."""
+    POOL.handed_validation = path
 
 
 def prewarm(kernel_name: str, cwd: str, startup_timeout: float = 60, *, wait: bool = True):
@@ -302,6 +314,9 @@ class WarmKernelEngine(Engine):
             LAST_RUN.update(unit=(nb_man.nb.metadata.get("papermill", {}).get("parameters") or {}).get("unit"),
                             started_kernel=new, prepare_or_reset=round(t1 - t0, 4))
             kernel.units += 1
+            handed, POOL.handed_validation = POOL.handed_validation, None
+            if handed:
+                kernel.control(HAND_CODE.format(path=handed))
             nb_man.nb.metadata.setdefault("nianbao", {})[KERNEL_MODE_KEY] = "warm"
             client = PapermillNotebookClient(nb_man, km=kernel.km, **final_kwargs)
             client.kc = kernel.kc  # nbclient then neither starts nor stops a client of its own

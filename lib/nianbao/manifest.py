@@ -30,6 +30,11 @@ SCHEMA = 1
 # Volatile fields are JSON Pointers (RFC 6901: "/" separates keys, "~1" stands for "/" in a key) where
 # "*" means "every item of this list"; for the PDF they are keys of its document information and trailer.
 VALIDATION_MIME = "application/vnd.nianbao.validation+json"
+VALIDATION_RUN_MIME = "application/vnd.nianbao.validation-run+json"  # nianbao.validation.handed.RUN_MIME
+# What the Great Expectations run a unit was validated in looked like as a whole: how many units it
+# held and its totals over all of them (the unit's own counts sit beside them and are not volatile).
+GX_RUN_FIELDS = ("/checks/form-rules/evidence/batch_units",
+                 "/checks/form-rules/evidence/suites/*/expectations/*/gx_batch_result")
 NOTEBOOK_VOLATILE = (
     # When the run started and ended: kept in the executed notebook as evidence, ignored when comparing.
     "/metadata/papermill/start_time",
@@ -45,10 +50,17 @@ NOTEBOOK_VOLATILE = (
     "/cells/*/outputs/*/execution_count",
     # The validation record's own timing (when, how long), shown in the notebook as in validation.json.
     "/cells/*/outputs/*/data/" + VALIDATION_MIME.replace("~", "~0").replace("/", "~1") + "/volatile",
+    # Which validation run produced the result the report shows: the batch's run over the whole year or
+    # the report kernel's own (with when and how long). The findings are the same either way; only this
+    # record of where they were computed differs between a batch and `nianbao run` on the same inputs.
+    "/cells/*/outputs/*/data/" + VALIDATION_RUN_MIME.replace("~", "~0").replace("/", "~1"),
+    # … and, in the result itself, the size and totals of the Great Expectations run it shared (1 unit
+    # in a single run, the validator's call in a batch).
+    *("/cells/*/outputs/*/data/" + VALIDATION_MIME.replace("~", "~0").replace("/", "~1") + f for f in GX_RUN_FIELDS),
 )
 VOLATILE_FIELDS: dict[str, tuple[str, ...]] = {
     "report.ipynb": NOTEBOOK_VOLATILE,
-    "validation.json": ("/volatile",),
+    "validation.json": ("/volatile", *GX_RUN_FIELDS),
     # Stamped by the browser at print time; the PDF's text is compared instead of its bytes.
     "report.pdf": ("/Info/CreationDate", "/Info/ModDate", "/ID"),
 }

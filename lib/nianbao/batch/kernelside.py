@@ -43,9 +43,21 @@ import warnings
 HEAVY_IMPORTS = ("pandas", "numpy", "great_expectations", "great_expectations.expectations", "mistune", "yaml",
                  "jinja2", "jinja2.sandbox", "IPython.display")
 NOTEBOOK_IMPORTS = ("nianbao", "nianbao.report")
+# Only validation needs these. A batch that hands each kernel its unit's validation result
+# (nianbao.validation.handed) warms its kernels without them: a kernel then starts in about a second
+# and holds a fraction of the memory. Should a hand-over not match, the kernel imports them itself.
+VALIDATION_IMPORTS = ("pandas", "numpy", "great_expectations", "great_expectations.expectations")
 
 _snapshot: dict | None = None
 failed_imports: dict[str, str] = {}
+# Path of the validation result the batch handed for the next notebook (see nianbao.validation.handed);
+# cleared by every reset and by the notebook that takes it.
+handed_validation: str | None = None
+
+
+def hand_validation(path: str | None) -> None:
+    global handed_validation
+    handed_validation = path
 
 
 def _is_nianbao(name: str) -> bool:
@@ -57,10 +69,12 @@ def _third_party(names) -> tuple[str, ...]:
     return tuple(n for n in names if not _is_nianbao(n))
 
 
-def prepare(extra_imports: tuple[str, ...] = ()) -> dict:
-    """Import what every report needs, then snapshot the state :func:`reset` restores."""
+def prepare(extra_imports: tuple[str, ...] = (), without: tuple[str, ...] = ()) -> dict:
+    """Import what every report needs (but ``without``), then snapshot the state :func:`reset` restores."""
     global _snapshot
     for name in (*HEAVY_IMPORTS, *_third_party(extra_imports), *NOTEBOOK_IMPORTS):
+        if name in without:
+            continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -133,8 +147,10 @@ def _take() -> dict:
 
 def reset(cwd: str) -> None:
     """Make the kernel look freshly started (with the warm-up imports done) for the next notebook."""
+    global handed_validation
     if _snapshot is None:
         raise RuntimeError("kernelside.reset() called before prepare()")
+    handed_validation = None
     snap = _snapshot
     ip = _shell()
     if ip is not None:

@@ -59,11 +59,16 @@ class BatchResult:
     kernel_mode: str
     dashboard: Path | None = None
     manifest: Path | None = None  # outputs/<year>/manifest.json
+    interrupted: bool = False  # Ctrl-C: what finished is recorded, the rest did not run
+    not_run: list[str] = field(default_factory=list)  # units to run that an interruption left out
 
     @property
     def exit_code(self) -> int:
         """0 when every unit run this time produced its report; 3 when the failures are all bad inputs
-        (InputError's code), else 5 (a notebook or the machinery failed: ExecutionError's code)."""
+        (InputError's code), else 5 (a notebook or the machinery failed: ExecutionError's code);
+        130 when the batch was interrupted."""
+        if self.interrupted:
+            return 130
         if not self.failed:
             return 0
         kinds = {r.error_kind for r in self.rows if r.unit in self.failed}
@@ -146,7 +151,15 @@ class Progress:
 def run_batch(project: Project, year: int, *, units: list[str] | None = None, jobs: int | None = None,
               formats=None, force: bool = False, retry_failed: bool = False, strict_kernels: bool = False,
               executor: str = "local", scheduler: str | None = None, progress: bool = True,
-              stream=None, dashboard: bool = True) -> BatchResult:
+              stream=None, dashboard: bool = True, unit_timeout: float | None = None,
+              print_pages: int | None = None) -> BatchResult:
+    """Run the batch. ``unit_timeout``: seconds one unit may take (default :data:`.pool.DEFAULT_UNIT_TIMEOUT`;
+    0 or a negative number: no limit). ``print_pages``: reports the batch's one browser prints at once
+    (default :data:`nianbao.exporters.printpool.DEFAULT_PAGES`; each page costs ~0.6 GB of summed RSS).
+
+    The state file, the dashboard and the year manifest are written at the end of every batch — also
+    when it is interrupted (Ctrl-C: the result's ``interrupted`` is set, exit code 130) and when the
+    scheduler itself fails (they are written, then the error propagates)."""
     started = time.perf_counter()
     year = int(year)
     from ..outputs import resolve_formats
@@ -178,26 +191,52 @@ def run_batch(project: Project, year: int, *, units: list[str] | None = None, jo
     state.last_run = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "formats": list(formats),
                       "kernel_mode": mode, "executor": executor, "jobs": jobs, "units": len(planned),
                       "to_run": len(to_run)}
+    if unit_timeout is None:
+        from .pool import DEFAULT_UNIT_TIMEOUT
+
+        unit_timeout = DEFAULT_UNIT_TIMEOUT
+    state.last_run["unit_timeout"] = unit_timeout if unit_timeout and unit_timeout > 0 else None
     ran_rows: dict[str, Row] = {}
-    if to_run:
-        ran_rows = _execute(project, year, to_run, state, names, jobs=jobs, formats=formats, strict=strict_kernels,
-                            executor=executor, scheduler=scheduler, progress=progress, stream=stream)
+    interrupted = False
+    try:
+        if to_run:
+            _execute(project, year, to_run, state, names, ran_rows, jobs=jobs, formats=formats,
+                     strict=strict_kernels, executor=executor, scheduler=scheduler, progress=progress,
+                     stream=stream, unit_timeout=unit_timeout, print_pages=print_pages)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        # Whatever happened above (finished, Ctrl-C, a failure of the scheduler itself): record what
+        # finished and rewrite the dashboard and the year manifest from it.
+        result = _finish(project, year, registry, planned, to_run, skipped, state, ran_rows, started,
+                         executor=executor, jobs=jobs, mode=mode, dashboard=dashboard, interrupted=interrupted)
+    return result
+
+
+def _finish(project: Project, year: int, registry, planned, to_run, skipped, state: BatchState, ran_rows,
+            started: float, *, executor: str, jobs: int, mode: str, dashboard: bool, interrupted: bool) -> BatchResult:
     state.last_run["seconds"] = round(time.perf_counter() - started, 3)
+    if interrupted:
+        state.last_run["interrupted"] = True
     state.save()
     selected = {j.unit for j in planned}
+    not_run = [j.unit for j in to_run if j.unit not in ran_rows]
     rows = []
     for u in registry:
         if u.id in ran_rows:
             rows.append(ran_rows[u.id])
         else:
             row = _row_from_record(u.id, u.name, state.units.get(u.id), ran=False)
-            if u.id not in selected and row.message == "输入未变更，沿用已有报告":
+            if u.id in not_run:
+                row.message = "批量运行被中断，本单位未运行" + ("，沿用已有报告" if row.report_status not in (None, "error")
+                                                            else "")
+            elif u.id not in selected and row.message == "输入未变更，沿用已有报告":
                 row.message = "本次未选择，沿用已有报告"
             rows.append(row)
     failed = [r.unit for r in rows if r.ran and r.status == "error"]
-    result = BatchResult(project=project, year=year, rows=rows, ran=[j.unit for j in to_run], failed=failed,
-                         skipped=skipped, seconds=time.perf_counter() - started, executor=executor, jobs=jobs,
-                         kernel_mode=mode)
+    result = BatchResult(project=project, year=year, rows=rows, ran=[j.unit for j in to_run if j.unit in ran_rows],
+                         failed=failed, skipped=skipped, seconds=time.perf_counter() - started, executor=executor,
+                         jobs=jobs, kernel_mode=mode, interrupted=interrupted, not_run=not_run)
     if dashboard:
         from ..dashboard import write_dashboard
 
@@ -209,8 +248,11 @@ def run_batch(project: Project, year: int, *, units: list[str] | None = None, jo
     return result
 
 
-def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, names: dict, *, jobs: int,
-             formats, strict: bool, executor: str, scheduler: str | None, progress: bool, stream) -> dict[str, Row]:
+def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, names: dict, rows: dict[str, Row], *,
+             jobs: int, formats, strict: bool, executor: str, scheduler: str | None, progress: bool, stream,
+             unit_timeout: float | None, print_pages: int | None = None) -> None:
+    """Run ``to_run``, filling ``rows`` (and the state) as units finish — so that an interruption
+    leaves both holding everything that finished."""
     from .executors import make_executor
 
     log_dir = project.outputs_dir / str(year) / ".batch-logs"
@@ -218,27 +260,46 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
         for old in log_dir.glob("worker-*.log"):
             old.unlink(missing_ok=True)
     config = {"log_dir": str(log_dir), "strict": strict, "formats": list(formats),
-              "prewarm": None if strict else {"kernel_name": "python3", "cwd": str(project.notebooks_dir)}}
+              "prewarm": None if strict else {"kernel_name": "python3", "cwd": str(project.notebooks_dir)},
+              # warm kernels get their unit's validation from the batch's validator (see .validator)
+              "handed_validation": not strict}
     base = {"root": str(project.root), "year": year, "formats": list(formats), "strict": strict, "config": config}
     waiting = {j.unit: j for j in to_run}
     in_batch = set(waiting)
     finished: set[str] = set()
-    rows: dict[str, Row] = {}
     bar = Progress(len(to_run), stream=stream, enabled=progress)
-    ex = make_executor(executor, jobs, config, scheduler)
+    ex = None
+    validator = None
+    printer = None
     running: dict = {}
     try:
+        if not strict:
+            from .validator import Validator
+
+            validator = Validator(project, year, [j.unit for j in to_run], jobs)
+        if "pdf" in formats and executor == "local":
+            printer = _print_service(min(jobs, print_pages) if print_pages else None)
+            if printer is not None:
+                config["print_service"] = printer.config
+        ex = make_executor(executor, jobs, config, scheduler, unit_timeout)
         while waiting or running:
-            for uid in [u for u, j in waiting.items() if all(d in finished or d not in in_batch for d in j.deps)]:
+            if validator is not None:
+                validator.poll(0.0 if running else 0.5)
+            for uid in [u for u, j in waiting.items() if all(d in finished or d not in in_batch for d in j.deps)
+                        and (validator is None or validator.has(u))]:
                 job = waiting.pop(uid)
-                running[ex.submit({**base, "unit": uid, "key": job.key})] = job
-            if not running:  # pragma: no cover - a dependency cycle would have been refused by the plan
-                raise InputError("批量运行无法继续：剩余单位互相依赖。")
-            for fut in ex.wait_any(list(running), timeout=None):
+                handed = {"validation": validator.path(uid)} if validator is not None else {}
+                running[ex.submit({**base, "unit": uid, "key": job.key, **handed})] = job
+            if not running:
+                if validator is not None and not validator.done:
+                    continue  # waiting for the first validation results
+                raise InputError("批量运行无法继续：剩余单位互相依赖。")  # pragma: no cover - refused by the plan
+            pending = validator is not None and not validator.done
+            for fut in ex.wait_any(list(running), timeout=0.2 if pending else None):
                 job = running.pop(fut)
                 try:
                     rec = fut.result()
-                except Exception as exc:  # the worker process itself died
+                except Exception as exc:  # pragma: no cover - the executors turn a lost worker into a record
                     rec = {"key": job.key, "outcome": "failed", "error_kind": "internal",
                            "error": f"工作进程异常退出：{type(exc).__name__}: {exc}", "files": {}}
                 state.record(job.unit, rec)
@@ -247,11 +308,30 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
                 row = _row_from_record(job.unit, names.get(job.unit, job.unit), rec, ran=True)
                 rows[job.unit] = row
                 bar.update(row)
-    except KeyboardInterrupt:
-        ex.close(cancel=True)
-        state.save()
+    except BaseException:
+        if ex is not None:
+            ex.close(cancel=True)
         raise
     finally:
         bar.close()
+        if validator is not None:
+            validator.close()
+        if printer is not None:
+            printer.close()
+            state.last_run["print_service"] = {"browsers": printer.launches, "pages": printer.size,
+                                               "printed": printer.printed}
     ex.close()
-    return rows
+
+
+def _print_service(pages: int | None):
+    """One Chromium with a page per worker for the whole batch, or None when it cannot start (each
+    worker then reports the missing browser or font itself, with the command to install it)."""
+    from ..errors import SetupError
+    from ..exporters.printpool import PrintService
+
+    from ..exporters.printpool import DEFAULT_PAGES
+
+    try:
+        return PrintService(pages=pages or DEFAULT_PAGES)
+    except SetupError:
+        return None

@@ -31,6 +31,10 @@ def init_worker(config: dict) -> None:
     if _CONFIG is not None:
         return
     _CONFIG = dict(config)
+    if config.get("print_service"):  # the batch's one browser prints this worker's PDFs
+        from ..exporters import printpool
+
+        printpool.connect(config["print_service"])
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars from libraries inside the worker
     if config.get("redirect"):
@@ -53,8 +57,10 @@ def init_worker(config: dict) -> None:
     if not config.get("strict"):
         from .. import engines
 
-        if _LOG is not None:
-            engines.configure(stdout=_LOG, stderr=_LOG)
+        from .kernelside import VALIDATION_IMPORTS
+
+        engines.configure(stdout=_LOG, stderr=_LOG,
+                          without=VALIDATION_IMPORTS if config.get("handed_validation") else ())
         warm = config.get("prewarm")
         if warm:
             # Start the kernel (5+ s of imports in its own process) and meanwhile import what this
@@ -125,8 +131,9 @@ def _run_unit(job: dict) -> dict:
         if job.get("strict"):
             result = run_report(project, unit, year, job["formats"], kernel_mode="fresh")
         else:
-            from ..engines import WARM
+            from ..engines import WARM, hand_validation
 
+            hand_validation(job.get("validation"))
             result = run_report(project, unit, year, job["formats"], engine_name=WARM, kernel_mode="warm")
         rec["outcome"] = "ok"
         rec["files"] = {kind: project.rel(path) for kind, path in result.files.items()}

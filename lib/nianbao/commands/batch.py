@@ -26,6 +26,11 @@ def add_arguments(parser) -> None:
                         help="本机工作进程（默认）或 Dask 分布式")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                         help="配合 --executor dask：已有的 Dask 调度器地址（默认：在 127.0.0.1 上启动 LocalCluster）")
+    parser.add_argument("--unit-timeout", type=float, metavar="SECONDS", default=None,
+                        help="每个单位最长运行秒数，超时即停止并记为失败，其工作进程被替换，批量运行继续"
+                             "（默认：600；0：不限时）")
+    parser.add_argument("--print-pages", type=int, metavar="N", default=None,
+                        help="生成 PDF 时，批量共用的浏览器同时打印的报告数（默认：1；每多一个约多占 0.6 GB 内存）")
     parser.add_argument("--quiet", "-q", action="store_true", help="不显示进度")
     add_project(parser)
 
@@ -73,6 +78,9 @@ def format_summary(result) -> str:
                  f"失败 {c['error']}，跳过 {c['skipped']}。本次运行 {len(result.ran)} 个"
                  f"（{result.jobs} 个{'Dask ' if result.executor == 'dask' else ''}工作进程，"
                  f"{'每单位新内核' if result.kernel_mode == 'fresh' else '常驻内核'}），用时 {result.seconds:.1f} 秒。")
+    if result.interrupted:
+        lines.append(f"批量运行被中断：已完成的单位已记录，未运行的 {len(result.not_run)} 个单位保持原状；"
+                     f"再次运行同一命令即可继续（已完成且输入未变的单位会被跳过）。")
     if result.failed:
         lines.append(f"失败的单位（{len(result.failed)}）：{', '.join(result.failed)}")
         for r in rows:
@@ -117,6 +125,7 @@ def main(args) -> int:
         args.executor = "dask"
     result = run_batch(project, args.year, units=units, jobs=args.jobs, formats=args.formats.split(",") if args.formats is not None else None,
                        force=args.force, retry_failed=args.retry_failed, strict_kernels=args.strict_kernels,
-                       executor=args.executor, scheduler=args.scheduler, progress=not args.quiet, stream=sys.stderr)
+                       executor=args.executor, scheduler=args.scheduler, progress=not args.quiet, stream=sys.stderr,
+                       unit_timeout=args.unit_timeout, print_pages=args.print_pages)
     print(format_summary(result))
     return result.exit_code

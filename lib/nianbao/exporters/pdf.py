@@ -14,7 +14,8 @@ Usable outside the kit: ``jupyter nbconvert --to nianbao_pdf report.ipynb``.
   IDs (DOM node numbers) are renumbered, so the same executed notebook prints to the same bytes on
   the same Chromium and fonts. Without either date source the dates are the print time.
 
-One browser per process (:mod:`nianbao.exporters.browser`) serves every export, on any thread.
+One browser per process (:mod:`nianbao.exporters.browser`) serves every export, on any thread; in a
+batch, one browser serves every worker (:mod:`nianbao.exporters.printpool`).
 """
 from __future__ import annotations
 
@@ -39,6 +40,13 @@ HEADER_TEMPLATE = "<span></span>"
 PAGE_MARGINS = {"top": "37mm", "right": "26mm", "bottom": "35mm", "left": "28mm"}
 
 
+def pdf_options(*, footer_template: str = FOOTER_TEMPLATE, header_template: str = HEADER_TEMPLATE) -> dict:
+    """Playwright ``page.pdf`` options of a report (the same in-process and in the batch's print service)."""
+    return dict(format="A4", prefer_css_page_size=True, print_background=True, margin=PAGE_MARGINS,
+                display_header_footer=True, header_template=header_template, footer_template=footer_template,
+                outline=True, tagged=True)
+
+
 def _print_job(browser: _browser.Browser, html: str, *, footer_template: str, header_template: str,
                timeout: float):
     def job(b):
@@ -51,11 +59,7 @@ def _print_job(browser: _browser.Browser, html: str, *, footer_template: str, he
         try:
             page.set_default_timeout(timeout * 1000)
             page.set_content(html, wait_until="load")
-            return page.pdf(
-                format="A4", prefer_css_page_size=True, print_background=True, margin=PAGE_MARGINS,
-                display_header_footer=True, header_template=header_template, footer_template=footer_template,
-                outline=True, tagged=True,
-            )
+            return page.pdf(**pdf_options(footer_template=footer_template, header_template=header_template))
         except BaseException:
             browser.state.pop("print_page", None)
             try:
@@ -72,7 +76,14 @@ def print_html(html: str, *, executable: str | None = None, footer_template: str
     """Print a self-contained HTML page to PDF bytes with the process's shared Chromium.
 
     Scripts are off and every network request is refused: the page is printed from what it holds.
+    In a batch worker connected to the batch's print service, the service's browser prints it.
     """
+    from . import printpool
+
+    service = printpool.client()
+    if service is not None:
+        return service.print(html, pdf_options(footer_template=footer_template, header_template=header_template),
+                             timeout)
     _browser.require_cjk_font()
     browser = _browser.shared_browser(executable)
     job = _print_job(browser, html, footer_template=footer_template, header_template=header_template,
@@ -92,8 +103,12 @@ def prewarm(executable: str | None = None):
 
     A run that will print PDFs can call this before executing its notebook: the browser start and
     the first font loading (~2 s cold) then overlap the kernel's work. Problems are not raised here:
-    the export that follows reports them.
+    the export that follows reports them. Nothing to do in a process that prints through a service.
     """
+    from . import printpool
+
+    if printpool.client() is not None:
+        return None
     try:
         _browser.require_cjk_font()
         browser = _browser.shared_browser(executable)

@@ -199,8 +199,11 @@ def banner_block(result: ValidationResult):
 
 
 def section_block(result: ValidationResult):
+    from ..validation.handed import RUN_MIME
+
     html, text = section_html(result)
-    return HTMLBlock(html, text, data={MIME: result.to_json()})
+    # RUN_MIME: which validation run produced the result (declared volatile: see nianbao.validation.handed)
+    return HTMLBlock(html, text, data={MIME: result.to_json(), RUN_MIME: dict(sorted(result.volatile.items()))})
 
 
 def report_banner(report) -> HTMLBlock:

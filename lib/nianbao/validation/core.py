@@ -106,6 +106,13 @@ def validate_report(report) -> ValidationResult:
     """Validate a :class:`~nianbao.report.Report` once; later calls return the cached result."""
     cached = report.__dict__.get(_CACHE_ATTR)
     if cached is None:
-        cached = validate_contexts([context_from_report(report)])[0]
+        from .handed import take_handed
+
+        cached = take_handed(report)  # the batch's result for this unit, when it handed one that still holds
+        if cached is None:
+            from dataclasses import replace
+
+            cached = validate_contexts([context_from_report(report)])[0]
+            cached = replace(cached, volatile={**cached.volatile, "validated_by": "kernel"})
         report.__dict__[_CACHE_ATTR] = cached
     return cached

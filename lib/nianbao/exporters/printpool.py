@@ -1,0 +1,235 @@
+"""One Chromium for a whole batch: a print service the batch's workers send their reports to.
+
+A batch that prints PDFs would otherwise start one Chromium per worker process — each with its own
+renderer, GPU and utility processes and its own mapping of the CJK fonts: memory grows with the
+number of workers. :class:`PrintService` runs in the batch's own process: one headless Chromium
+(driven by Playwright's async API on a thread of its own) with a fixed number of pages, each in its
+own browser context, so that several reports print at once, each in its page. Workers reach it
+through a local socket (``multiprocessing.connection``, AF_UNIX in a private temporary folder, with an
+authentication key): no network, not even loopback.
+
+Worker side: :func:`connect` (called once per worker, from the batch's worker config) makes
+:func:`nianbao.exporters.pdf.print_html` send its page here instead of starting a browser. The page is
+printed exactly as :func:`nianbao.exporters.pdf.print_html` prints it in-process (same options, same
+page set-up), so the PDF is the same either way. The Dask executor does not use the service: each
+Dask worker keeps a browser of its own (:mod:`nianbao.exporters.browser`), the pool per Dask worker.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+from multiprocessing.connection import Client, Listener
+from pathlib import Path
+
+from ..errors import SetupError
+
+_CLIENT: "PrintClient | None" = None
+# Each page prints in a renderer and a print-compositor process of its own, each mapping the CJK fonts
+# (~0.6 GB of summed RSS per page with Noto CJK); the browser itself, measured on Chromium 156, ~0.7 GB
+# with these flags, which keep its GPU and network services inside the browser process and drop the
+# zygotes (4 processes fewer; the printed bytes are the same).
+DEFAULT_PAGES = 1
+SERVICE_ARGS = ("--no-zygote", "--in-process-gpu",
+                "--enable-features=NetworkServiceInProcess2,NetworkServiceInProcess",
+                "--disable-features=AudioServiceOutOfProcess")
+
+
+class PrintService:
+    """One Chromium with ``pages`` pages, serving print requests from other processes of this batch."""
+
+    def __init__(self, pages: int = DEFAULT_PAGES, executable: str | None = None):
+        from . import browser as _browser
+
+        _browser.require_cjk_font()
+        self.executable = _browser.find_chromium(executable)
+        self.size = max(1, int(pages))
+        self.folder = Path(tempfile.mkdtemp(prefix="nianbao-print-"))
+        os.chmod(self.folder, 0o700)
+        self.address = str(self.folder / "print.sock")
+        self.authkey = secrets.token_bytes(32)
+        self.listener = Listener(self.address, family="AF_UNIX", authkey=self.authkey)
+        self.loop = asyncio.new_event_loop()
+        self.launches = 0
+        self.printed = 0
+        self._closing = False
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop_thread = threading.Thread(target=self._run_loop, name="nianbao-print-loop", daemon=True)
+        self._loop_thread.start()
+        self._accept_thread = threading.Thread(target=self._accept, name="nianbao-print-accept", daemon=True)
+        self._accept_thread.start()
+
+    @property
+    def config(self) -> dict:
+        """What a worker needs to reach the service (see :func:`connect`)."""
+        return {"address": self.address, "authkey": self.authkey.hex()}
+
+    # -- the browser's thread (asyncio) ---------------------------------------------------------------
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._start())
+        except BaseException as exc:  # reported to the first request
+            self._error = exc
+        finally:
+            self._ready.set()
+        self.loop.run_forever()
+
+    async def _start(self) -> None:
+        from playwright.async_api import async_playwright
+
+        self._pw = await async_playwright().start()
+        self._browser = None
+        self._pages: asyncio.Queue = asyncio.Queue()
+        await self._launch()
+
+    async def _launch(self) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
+        from . import browser as _browser
+
+        try:
+            self._browser = await self._pw.chromium.launch(
+                executable_path=self.executable, args=[*_browser.CHROMIUM_ARGS, *SERVICE_ARGS], headless=True,
+                chromium_sandbox=False, timeout=60_000)
+        except PlaywrightError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SetupError(f"无法启动 Chromium（{self.executable}）：{first}。请确认已安装：{_browser.INSTALL_HINT}。") from exc
+        self.launches += 1
+        self._pages = asyncio.Queue()
+        for _ in range(self.size):
+            self._pages.put_nowait(await self._new_page())
+
+    async def _new_page(self):
+        # One context per page: pages then print in renderer processes of their own, at the same time.
+        context = await self._browser.new_context(java_script_enabled=False, offline=True, service_workers="block")
+        await context.route("**/*", lambda route: route.abort())
+        return await context.new_page()
+
+    async def _print(self, html: str, options: dict, timeout: float) -> bytes:
+        if self._browser is None or not self._browser.is_connected():
+            await self._launch()
+        page = await self._pages.get()
+        try:
+            page.set_default_timeout(timeout * 1000)
+            await page.set_content(html, wait_until="load")
+            data = await page.pdf(**options)
+        except BaseException:
+            try:
+                await page.context.close()
+            except Exception:  # noqa: BLE001 - the page (or the browser) may be gone already
+                pass
+            if self._browser is not None and self._browser.is_connected():
+                page = await self._new_page()
+            else:
+                page = None  # a new browser brings new pages
+            raise
+        finally:
+            if page is not None:
+                self._pages.put_nowait(page)
+        self.printed += 1
+        return data
+
+    async def _stop(self) -> None:
+        for obj, method in ((getattr(self, "_browser", None), "close"), (getattr(self, "_pw", None), "stop")):
+            if obj is not None:
+                try:
+                    await getattr(obj, method)()
+                except Exception:  # noqa: BLE001
+                    pass
+
+    # -- connections (one thread each) ------------------------------------------------------------------
+    def _accept(self) -> None:
+        while not self._closing:
+            try:
+                conn = self.listener.accept()
+            except Exception:  # closed, or a client that failed authentication
+                if self._closing:
+                    return
+                continue
+            threading.Thread(target=self._serve, args=(conn,), name="nianbao-print-conn", daemon=True).start()
+
+    def _serve(self, conn) -> None:
+        self._ready.wait()
+        with conn:
+            while True:
+                try:
+                    request = conn.recv()
+                except (EOFError, OSError):
+                    return
+                try:
+                    if self._error is not None:
+                        raise self._error
+                    html, options, timeout = request
+                    future = asyncio.run_coroutine_threadsafe(self._print(html, options, timeout), self.loop)
+                    reply = ("ok", future.result(timeout + 30))
+                except SetupError as exc:
+                    reply = ("setup", str(exc))
+                except BaseException as exc:  # noqa: BLE001 - handed to the worker, which raises it
+                    reply = ("error", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+                try:
+                    conn.send(reply)
+                except (OSError, ValueError):
+                    return
+
+    def close(self) -> None:
+        self._closing = True
+        try:
+            self.listener.close()
+        except Exception:
+            pass
+        if self.loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(20)
+            except Exception:
+                pass
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._loop_thread.join(10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Worker side
+
+
+class PrintClient:
+    def __init__(self, address: str, authkey: bytes):
+        self.address = address
+        self.authkey = authkey
+        self._conn = None
+        self._lock = threading.Lock()
+
+    def print(self, html: str, options: dict, timeout: float) -> bytes:
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    if self._conn is None:
+                        self._conn = Client(self.address, family="AF_UNIX", authkey=self.authkey)
+                    self._conn.send((html, options, timeout))
+                    kind, value = self._conn.recv()
+                    break
+                except (OSError, EOFError) as exc:
+                    self._conn = None
+                    if attempt == 2:
+                        raise SetupError(f"批量运行的打印服务（{self.address}）无法连接：{exc}。"
+                                         "请重新运行批量命令。") from exc
+        if kind == "ok":
+            return value
+        if kind == "setup":
+            raise SetupError(value)
+        raise RuntimeError(f"打印服务打印失败：{value}")
+
+
+def connect(config: dict | None) -> None:
+    """Make this process print through the batch's service (``config``: :attr:`PrintService.config`);
+    None: print with a browser of this process's own."""
+    global _CLIENT
+    _CLIENT = PrintClient(config["address"], bytes.fromhex(config["authkey"])) if config else None
+
+
+def client() -> PrintClient | None:
+    return _CLIENT

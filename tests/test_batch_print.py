@@ -1,0 +1,78 @@
+"""One browser for the whole batch (issue 16, item 2): the batch's print service prints every worker's
+PDF in one Chromium, several at once in pages of their own, to the same bytes as an in-process print."""
+from __future__ import annotations
+
+import json
+import threading
+from multiprocessing import get_context
+
+import pytest
+
+from conftest import REPO
+from nianbao import manifest as mf
+from nianbao.batch.run import run_batch
+from nianbao.exporters import pdf, printpool
+from nianbao.exporters.pdfinspect import normalise_struct_ids
+from nianbao.project import Project
+from nianbao.synthetic import generate
+
+YEAR = 2022
+PAGE = ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>'
+        "<style>body{{font-family:'Noto Serif CJK SC',serif}}</style></head><body>"
+        "<h1>{title}</h1>" + "<p>政府信息公开工作年度报告，第{{n}}段。</p>" * 40 + "</body></html>")
+
+
+def _remote_print(config, html, out):
+    printpool.connect(config)
+    out.put(pdf.print_html(html))
+
+
+@pytest.mark.slow
+def test_print_service_prints_like_the_process_browser_several_at_once(tmp_path):
+    pages = [PAGE.format(title=f"示例{i}").replace("{n}", str(i)) for i in range(3)]
+    alone = [normalise_struct_ids(pdf.print_html(p)) for p in pages]
+    service = printpool.PrintService(pages=2)
+    try:
+        ctx = get_context("spawn")
+        q = ctx.Queue()
+        procs = [ctx.Process(target=_remote_print, args=(service.config, p, q)) for p in pages[:2]]
+        for pr in procs:
+            pr.start()
+        printpool.connect(service.config)  # and this process too, at the same time
+        got = {}
+        t = threading.Thread(target=lambda: got.setdefault("mine", pdf.print_html(pages[2])))
+        t.start()
+        remote = [q.get(timeout=120) for _ in procs]
+        t.join(120)
+        for pr in procs:
+            pr.join(30)
+        assert service.launches == 1 and service.printed == 3
+        # a process without the key is refused and nothing is printed for it
+        from multiprocessing import AuthenticationError
+
+        with pytest.raises(AuthenticationError):
+            printpool.PrintClient(service.address, b"x" * 32).print(pages[0], pdf.pdf_options(), 30)
+        assert service.printed == 3
+    finally:
+        printpool.connect(None)
+        service.close()
+    printed = [normalise_struct_ids(b) for b in remote] + [normalise_struct_ids(got["mine"])]
+    norm = lambda b: mf.normalise_pdf_bytes(b)  # noqa: E731 - print-time stamps only
+    assert sorted(map(norm, printed)) == sorted(map(norm, alone))
+
+
+@pytest.mark.slow
+def test_batch_with_pdf_uses_one_browser_for_all_workers(tmp_path):
+    synth = generate(tmp_path / "p", 3, YEAR, seed=4, notebook=REPO / "notebooks" / "annual_report.ipynb")
+    project = Project(synth.root)
+    result = run_batch(project, YEAR, jobs=2, formats=("html", "pdf"), progress=False, print_pages=2)
+    assert result.exit_code == 0, [r.message for r in result.rows]
+    state = json.loads((project.outputs_dir / str(YEAR) / ".batch-state.json").read_text(encoding="utf-8"))
+    assert state["last_run"]["print_service"] == {"browsers": 1, "pages": 2, "printed": len(synth.units)}
+    assert len({r["pid"] for r in state["units"].values()}) == 2  # both workers printed through it
+    for u in synth.units:
+        data = (project.output_dir(u.id, YEAR) / "report.pdf").read_bytes()
+        assert data.startswith(b"%PDF-") and b"/Outlines" in data
+    from nianbao.verify import verify
+
+    assert verify(project.outputs_dir / str(YEAR)).failures == []
