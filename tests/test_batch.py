@@ -116,3 +116,22 @@ def test_batch_isolates_failures_lists_them_and_retries_only_them(tmp_path, caps
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert "RESULT 0 False False" in done.stdout, done.stderr
     assert "跳过 8。本次运行 0 个" in done.stdout
+
+
+@pytest.mark.slow
+def test_a_registered_unit_without_data_is_not_reported_not_failed(project_dir, capsys):
+    """The bundled project: demo2019 has no 2022 figures. The batch of 2022 lists it as 未报送, runs only
+    zhungeer and exits 0; the dashboard says 未报送; the batch state records no run for it."""
+    project = Project(project_dir)
+    assert not project.figures_file("demo2019", YEAR).exists() and project.figures_file("zhungeer", YEAR).exists()
+    code = main(["batch", "--project", str(project_dir), "--year", str(YEAR), "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "合计 2 个单位：通过 1，警告 0，不通过 0，失败 0，跳过 0，未报送 1。本次运行 1 个" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("demo2019 "))
+    assert "未报送" in line and "data/2022/demo2019/figures.yaml" in line
+    assert "失败的单位" not in out
+    assert dashboard_rows(project) == {"zhungeer": "通过", "demo2019": "未报送"}
+    state = json.loads((project.outputs_dir / str(YEAR) / ".batch-state.json").read_text(encoding="utf-8"))
+    assert set(state["units"]) == {"zhungeer"}
+    assert not project.output_dir("demo2019", YEAR).exists()

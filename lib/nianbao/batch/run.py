@@ -18,7 +18,8 @@ from .plan import Job, KeyMaker, jobs_for, load_registry, select
 from .state import BatchState
 
 # Row statuses: of a report (passed, warning, failed = validation), of a run (error), or skipped.
-STATUS_LABELS = {"passed": "通过", "warning": "警告", "failed": "不通过", "error": "失败", "skipped": "跳过"}
+STATUS_LABELS = {"passed": "通过", "warning": "警告", "failed": "不通过", "error": "失败", "skipped": "跳过",
+                 "absent": "未报送"}
 STATE_SAVE_EVERY = 5.0  # seconds between state writes during a batch
 
 
@@ -177,6 +178,10 @@ def run_batch(project: Project, year: int, *, units: list[str] | None = None, jo
         ids = [u for u in ids if u in failed_before]
     mode = "fresh" if strict_kernels else "warm"
     keys = KeyMaker(project, registry, year, formats, mode)
+    # A unit with no figures file for the year (and not compiled from its children) has not reported:
+    # 未报送 — listed, never run, never a failure.
+    absent = [u for u in ids if not registry.get(u).rollup and not project.figures_file(u, year).exists()]
+    ids = [u for u in ids if u not in absent]
     planned = jobs_for(project, registry, ids, keys)
     to_run: list[Job] = []
     skipped: list[str] = []
@@ -209,12 +214,14 @@ def run_batch(project: Project, year: int, *, units: list[str] | None = None, jo
         # Whatever happened above (finished, Ctrl-C, a failure of the scheduler itself): record what
         # finished and rewrite the dashboard and the year manifest from it.
         result = _finish(project, year, registry, planned, to_run, skipped, state, ran_rows, started,
-                         executor=executor, jobs=jobs, mode=mode, dashboard=dashboard, interrupted=interrupted)
+                         executor=executor, jobs=jobs, mode=mode, dashboard=dashboard, interrupted=interrupted,
+                         absent=absent)
     return result
 
 
 def _finish(project: Project, year: int, registry, planned, to_run, skipped, state: BatchState, ran_rows,
-            started: float, *, executor: str, jobs: int, mode: str, dashboard: bool, interrupted: bool) -> BatchResult:
+            started: float, *, executor: str, jobs: int, mode: str, dashboard: bool, interrupted: bool,
+            absent: list[str] = ()) -> BatchResult:
     state.last_run["seconds"] = round(time.perf_counter() - started, 3)
     if interrupted:
         state.last_run["interrupted"] = True
@@ -225,6 +232,9 @@ def _finish(project: Project, year: int, registry, planned, to_run, skipped, sta
     for u in registry:
         if u.id in ran_rows:
             rows.append(ran_rows[u.id])
+        elif u.id in absent:
+            rows.append(Row(unit=u.id, name=u.name, status="absent",
+                            message=f"没有 {project.rel(project.figures_file(u.id, year))}（未报送）"))
         else:
             row = _row_from_record(u.id, u.name, state.units.get(u.id), ran=False)
             if u.id in not_run:

@@ -56,7 +56,7 @@ def _clip(text: str, width: int) -> str:
 def format_summary(result) -> str:
     rel = result.project.rel
     rows = result.rows
-    shown = rows if len(rows) <= FULL_TABLE_MAX else [r for r in rows if r.status in ("error", "failed", "warning")]
+    shown = rows if len(rows) <= FULL_TABLE_MAX else [r for r in rows if r.status in ("error", "failed", "warning", "absent")]
     lines = []
     if shown:
         name_w = min(40, max(_width("单位"), *(_width(f"{r.unit} {r.name}") for r in shown)))
@@ -75,7 +75,7 @@ def format_summary(result) -> str:
         lines.append("")
     c = result.counts()
     lines.append(f"合计 {len(rows)} 个单位：通过 {c['passed']}，警告 {c['warning']}，不通过 {c['failed']}，"
-                 f"失败 {c['error']}，跳过 {c['skipped']}。本次运行 {len(result.ran)} 个"
+                 f"失败 {c['error']}，跳过 {c['skipped']}，未报送 {c['absent']}。本次运行 {len(result.ran)} 个"
                  f"（{result.jobs} 个{'Dask ' if result.executor == 'dask' else ''}工作进程，"
                  f"{'每单位新内核' if result.kernel_mode == 'fresh' else '常驻内核'}），用时 {result.seconds:.1f} 秒。")
     if result.interrupted:
