@@ -143,3 +143,23 @@ def test_an_audit_written_inside_the_folder_is_not_audited_next_time(tmp_path):
     for _ in range(2):
         assert main(["audit", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     assert [r["报告"] for r in _rows(tmp_path / "out" / "audit-reports.csv")] == ["a"]
+
+
+def test_text_copied_from_the_same_bodys_report_of_last_year_is_found(tmp_path):
+    """Two reports of one body in the folder, 2022 and a 2023 one that repeats its text (only the report
+    year of its title changed): the 2023 one gets the copied-text warnings, the 2022 one none."""
+    from nianbao.audit import audit_folder
+
+    src = tmp_path / "reports"
+    src.mkdir()
+    text = SEED.read_text(encoding="utf-8")
+    (src / "a2022.txt").write_text(text, encoding="utf-8")
+    assert text.startswith("\ufeff2022年政府信息公开工作年度报告") or "2022年政府信息公开工作年度报告" in text.splitlines()[2]
+    (src / "b2023.txt").write_text(text.replace("2022年政府信息公开工作年度报告", "2023年政府信息公开工作年度报告", 1),
+                                   encoding="utf-8")
+    entries = {e.id: e for e in audit_folder(src)}
+    assert (entries["a2022"].imported.year, entries["b2023"].imported.year) == (2022, 2023)
+    copied = [(f.rule_id, f.line, f.actual) for f in entries["b2023"].findings if f.rule_id.startswith("NARR-COPIED")]
+    # sections 一, 五 and 六 (二 to 四 are the tables' sections: too little text of their own to compare)
+    assert copied == [("NARR-COPIED", 9, "100%"), ("NARR-COPIED-PROBLEMS", 424, "100%"), ("NARR-COPIED", 429, "100%")]
+    assert not [f for f in entries["a2022"].findings if f.rule_id.startswith("NARR-COPIED")]

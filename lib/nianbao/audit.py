@@ -140,10 +140,33 @@ def audit_folder(folder: str | Path, year: int | None = None, progress=None, exc
                 except Exception as exc:
                     e.error = f"校验时出错：{type(exc).__name__}: {exc}"
                     results.append(None)
+        copied = _copied_findings(contexts)
         for (e, c), res in zip(contexts, results):
             if res is not None:
-                e.findings = _sections_found(e, list(res.findings))
+                e.findings = _sections_found(e, list(res.findings)) + copied.get(e.id, [])
     return entries
+
+
+def _copied_findings(contexts) -> dict[str, list[Finding]]:
+    """Text copied from last year, across the audit: a report whose issuing body also has a report of the
+    year before in the folder is compared with it section by section (NARR-COPIED, NARR-COPIED-PROBLEMS)."""
+    from . import copied
+
+    by_body = {}
+    for e, c in contexts:
+        body = e.imported.unit_name
+        if body:
+            by_body.setdefault((body, c.year), []).append((e, c))
+    out: dict[str, list[Finding]] = {}
+    for (body, year), current in by_body.items():
+        previous = by_body.get((body, year - 1))
+        if not previous or len(previous) > 1:  # two reports of one body and year: which one is last year's is not guessed
+            continue
+        prev_c = previous[0][1]
+        for e, c in current:
+            out[e.id] = copied.narrative_findings(c.narrative, prev_c.narrative, c.form, previous_year=year - 1,
+                                                  unit=e.id, year=year)
+    return out
 
 
 # A section the text does not hold at all is one finding (AUDIT-SECTION), not also "section 五 is
