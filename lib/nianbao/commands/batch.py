@@ -74,8 +74,9 @@ def format_summary(result) -> str:
             lines.append(f"（共 {len(rows)} 个单位，上表只列出需要关注的 {len(shown)} 个；全部见看板。）")
         lines.append("")
     c = result.counts()
+    absent = f"，未报送 {c['absent']}" if c["absent"] else ""  # registered units without figures for the year
     lines.append(f"合计 {len(rows)} 个单位：通过 {c['passed']}，警告 {c['warning']}，不通过 {c['failed']}，"
-                 f"失败 {c['error']}，跳过 {c['skipped']}，未报送 {c['absent']}。本次运行 {len(result.ran)} 个"
+                 f"失败 {c['error']}，跳过 {c['skipped']}{absent}。本次运行 {len(result.ran)} 个"
                  f"（{result.jobs} 个{'Dask ' if result.executor == 'dask' else ''}工作进程，"
                  f"{'每单位新内核' if result.kernel_mode == 'fresh' else '常驻内核'}），用时 {result.seconds:.1f} 秒。")
     if result.interrupted:
