@@ -79,6 +79,21 @@ class Table:
     def _rows_by_key(self) -> dict[str, Row]:
         return {r.key: r for r in self.rows}
 
+    def group_span(self, index: int, level: int) -> int:
+        """How many consecutive rows from ``index`` share the row-group path up to ``level`` (a merged
+        group label's height, in the HTML table and the workbook alike)."""
+        path = self.rows[index].groups[: level + 1]
+        n = 0
+        for row in self.rows[index:]:
+            if row.groups[: level + 1] != path:
+                break
+            n += 1
+        return n
+
+    def starts_group(self, index: int, level: int) -> bool:
+        """Whether row ``index`` opens a new row group at ``level`` (where a merged group label goes)."""
+        return index == 0 or self.rows[index - 1].groups[: level + 1] != self.rows[index].groups[: level + 1]
+
     def cells(self) -> Iterator[tuple[Row, Column]]:
         for row in self.rows:
             for col in row.columns:

@@ -96,24 +96,6 @@ def _column_header(table: Table, corner: str | None, corner_cols: int) -> list[s
     return ["<thead>"] + ["<tr>" + "".join(r) + "</tr>" for r in rows] + ["</thead>"]
 
 
-def _group_span(table: Table, index: int, level: int) -> int:
-    """How many consecutive rows from ``index`` share the group path up to ``level``."""
-    path = table.rows[index].groups[: level + 1]
-    n = 0
-    for row in table.rows[index:]:
-        if row.groups[: level + 1] != path:
-            break
-        n += 1
-    return n
-
-
-def _starts_group(table: Table, index: int, level: int) -> bool:
-    row = table.rows[index]
-    if index == 0:
-        return True
-    return table.rows[index - 1].groups[: level + 1] != row.groups[: level + 1]
-
-
 def _matrix(table: Table, values: dict) -> list[str]:
     depth = max(len(r.groups) for r in table.rows) + 1
     out = _column_header(table, table.note, depth)
@@ -121,8 +103,8 @@ def _matrix(table: Table, values: dict) -> list[str]:
     for i, row in enumerate(table.rows):
         cells = []
         for level, group in enumerate(row.groups):
-            if _starts_group(table, i, level):
-                cells.append(_th(group, rowspan=_group_span(table, i, level), cls="row-group"))
+            if table.starts_group(i, level):
+                cells.append(_th(group, rowspan=table.group_span(i, level), cls="row-group"))
         cells.append(f'<th class="row-label" scope="row"'
                      f'{f" colspan={chr(34)}{depth - len(row.groups)}{chr(34)}" if depth - len(row.groups) > 1 else ""}>'
                      f"{escape(row.label)}</th>")
@@ -139,8 +121,8 @@ def _flat(table: Table, values: dict) -> list[str]:
     heads: list[list[str]] = [[] for _ in range(depth)]
     for i, row in enumerate(table.rows):
         for level, group in enumerate(row.groups):
-            if _starts_group(table, i, level):
-                heads[level].append(_th(group, colspan=ncols * _group_span(table, i, level)))
+            if table.starts_group(i, level):
+                heads[level].append(_th(group, colspan=ncols * table.group_span(i, level)))
         heads[len(row.groups)].append(_th(row.label, colspan=ncols))
         for col in row.columns:
             heads[len(row.groups) + 1].append(_th(col.label, rowspan=depth - len(row.groups) - 1))

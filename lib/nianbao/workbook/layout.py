@@ -120,20 +120,6 @@ def _blocks(table: Table) -> Grid:
     return g
 
 
-def _group_span(table: Table, index: int, level: int) -> int:
-    path = table.rows[index].groups[: level + 1]
-    n = 0
-    for row in table.rows[index:]:
-        if row.groups[: level + 1] != path:
-            break
-        n += 1
-    return n
-
-
-def _starts_group(table: Table, index: int, level: int) -> bool:
-    return index == 0 or table.rows[index - 1].groups[: level + 1] != table.rows[index].groups[: level + 1]
-
-
 def _matrix(table: Table) -> Grid:
     depth = max(len(r.groups) for r in table.rows) + 1
     g = Grid(table, label_cols=depth)
@@ -161,8 +147,8 @@ def _matrix(table: Table) -> Grid:
     for n, row in enumerate(table.rows):
         r = head + n
         for lv, group in enumerate(row.groups):
-            if _starts_group(table, n, lv):
-                g.label(r, lv, _group_span(table, n, lv), 1, group, "group")
+            if table.starts_group(n, lv):
+                g.label(r, lv, table.group_span(n, lv), 1, group, "group")
         g.label(r, len(row.groups), 1, depth - len(row.groups), row.label, "label")
         for c, col in enumerate(row.columns):
             g.cell(row.key, col.key, r, depth + cols.index(col))
@@ -177,8 +163,8 @@ def _flat(table: Table) -> Grid:
     for n, row in enumerate(table.rows):
         c0 = n * ncols
         for lv, group in enumerate(row.groups):
-            if _starts_group(table, n, lv):
-                g.label(lv, c0, 1, ncols * _group_span(table, n, lv), group, "group")
+            if table.starts_group(n, lv):
+                g.label(lv, c0, 1, ncols * table.group_span(n, lv), group, "group")
         g.label(len(row.groups), c0, depth - 1 - len(row.groups), ncols, row.label, "header")
         for i, col in enumerate(row.columns):
             g.label(depth - 1, c0 + i, 1, 1, col.label, "header")
