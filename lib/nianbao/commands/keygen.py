@@ -7,8 +7,7 @@ import socket
 from ..signing import PASSPHRASE_ENV, keygen
 
 NAME = "keygen"
-HELP = ("生成签名用的 Ed25519 密钥对（OpenSSH 格式：私钥与 .pub 公钥），供 nianbao bundle --sign 使用 / "
-        "make an Ed25519 key pair for signing bundles")
+HELP = "生成签名用的 Ed25519 密钥对（OpenSSH 格式：私钥与 .pub 公钥），供 nianbao bundle --sign 使用"
 
 
 def add_arguments(parser) -> None:

@@ -607,7 +607,7 @@ class PreviousYearRule(PairRule):
 
         def message(actual, expected, diff):
             return (f"本年“{cur}”列「{col.label}」为 {actual}，{prior_year}年报告“{prev}”为 {expected}，相差 "
-                    f"{fmt_diff(diff)}。上年结转应与上年报告的结转下年度一致；请核对两年的数据，已发布的上年报告如有误应另行说明。")
+                    f"{fmt_diff(diff)}。两者应当一致；请核对两年的数据，已发布的上年报告如有误应另行说明。")
         return message
 
 
