@@ -71,5 +71,5 @@ def test_package_data_ships_every_file_of_every_pack(packs):
     files = [p.relative_to(LIB).as_posix() for pack in packs for p in pack.folder.iterdir()
              if p.is_file() and p.suffix != ".py"]
     assert sorted(files) == sorted(f"forms/{p.id}/{n}" for p in packs
-                                   for n in ("form.yaml", "narrative.yaml", "narrative_default.md"))
+                                   for n in ("form.yaml", "narrative.yaml", "narrative_default.md", "indicators.yaml"))
     assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []

@@ -54,12 +54,14 @@ def test_every_extension_point_is_a_registry():
 
 
 def test_a_form_pack_is_one_folder(tmp_path):
-    """A new format: a copy of a pack folder with its own id is loaded and registered like any other."""
+    """A new format: a copy of a pack folder with its own id is loaded and registered like any other, and
+    brings its key figures and charts (indicators.yaml) with it."""
     from nianbao.formpack import load_pack
+    from nianbao.keyfigures import views
 
     folder = tmp_path / "gov2099"
     shutil.copytree(forms.pack("gov2021").folder, folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    for name in ("form.yaml", "narrative.yaml"):
+    for name in ("form.yaml", "narrative.yaml", "indicators.yaml"):
         p = folder / name
         p.write_text(p.read_text(encoding="utf-8").replace("gov2021", "gov2099").replace("first_year: 2021",
                                                                                        "first_year: 2099"),
@@ -69,6 +71,9 @@ def test_a_form_pack_is_one_folder(tmp_path):
     try:
         assert forms.get("gov2099").first_year == 2099 and forms.pack("gov2099").default_narrative.is_file()
         assert "gov2099" in forms.available()
+        assert [f.id for f in views("gov2099").key_figures] == ["new", "disclosed_rate", "review_correction_rate",
+                                                                 "litigation_correction_rate", "carried_forward"]
+        assert [c.id for c in views("gov2099").charts] == ["outcomes", "documents", "decisions", "review", "litigation"]
     finally:
         forms.PACKS.unregister("gov2099")
     assert "gov2099" not in forms.available()

@@ -18,9 +18,13 @@ Findings (:func:`findings`), both warnings:
 
 - NARR-COPIED: a section of at least :data:`MIN_CHARS` characters whose share is at least
   :data:`THRESHOLD`; the message names the section, the share and the longest copied passage;
-- NARR-COPIED-PROBLEMS: section 五 (the form's ``problems`` section) the same as last year's — share
+- NARR-COPIED-PROBLEMS: section 五 (problems and improvements) the same as last year's — share
   at least :data:`UNCHANGED`. It must say how last year's problems were fixed, so an unchanged copy
   cannot be right; it replaces NARR-COPIED for that section.
+
+Which section is 五 is the form pack's: ``sections: {problems: <section key>}`` in its
+``narrative.yaml``. The thresholds here are defaults; a pack may set its own under ``copied:`` in the
+same file (``threshold``, ``min_chars``, ``unchanged``) — see :func:`settings_for`.
 
 The preface (the report's basis and statistics period, the same every year by nature) is not compared.
 """
@@ -38,7 +42,6 @@ SHINGLE = 12  # characters after normalisation: about six Chinese words
 MIN_CHARS = 20  # shorter sections (one standard sentence, a placeholder) are not judged
 THRESHOLD = 0.5  # NARR-COPIED from this share on
 UNCHANGED = 0.95  # section 五 "copied unchanged" from this share on (a figure or two may differ)
-PROBLEMS_SECTION = "problems"  # the form's section key of section 五 (problems and improvements)
 PASSAGE_SHOWN = 60  # characters of the longest passage quoted in a message
 
 TOKEN = "0"  # stands for a figure or a placeholder; never occurs otherwise (every digit becomes it)
@@ -46,6 +49,37 @@ _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _HEADING_LINE = re.compile(r"^[ \t]*#{1,6}[ \t].*$", re.M)
 _NUMBER = re.compile(r"[0-9０-９" + CHINESE_NUMERAL_CHARS + r"]+(?:[.．,，][0-9０-９]+)*[%％]?")
 _DROP = set(" \t\r\n\u3000*_`>|~\\")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The copied-text thresholds of one form, and which of its sections is 五 (None: the pack names none)."""
+
+    threshold: float = THRESHOLD
+    min_chars: int = MIN_CHARS
+    unchanged: float = UNCHANGED
+    problems_section: str | None = None
+
+
+def settings_for(form) -> Settings:
+    """The settings of ``form``'s pack: ``narrative.yaml`` ``sections.problems`` and ``copied:`` overrides."""
+    from . import forms
+
+    spec = forms.pack(form.id).narrative_spec if form.id in forms.PACKS else {}
+    return settings_from(spec, form)
+
+
+def settings_from(spec: Mapping, form) -> Settings:
+    """:class:`Settings` from a pack's narrative spec (``narrative.yaml`` as written) for ``form``."""
+    over = dict(spec.get("copied") or {})
+    unknown = sorted(set(over) - {"threshold", "min_chars", "unchanged"})
+    if unknown:
+        raise ValueError(f"{form.id}: narrative.yaml copied: unknown setting(s) {', '.join(unknown)}")
+    key = (spec.get("sections") or {}).get("problems")
+    if key is not None:
+        form.section(key)  # a KeyError here is a defect in the pack
+    return Settings(threshold=float(over.get("threshold", THRESHOLD)), min_chars=int(over.get("min_chars", MIN_CHARS)),
+                    unchanged=float(over.get("unchanged", UNCHANGED)), problems_section=key)
 
 
 @dataclass(frozen=True)
@@ -163,21 +197,23 @@ def _passage(text: str) -> str:
 
 def findings(copies: Mapping[str, Copy], form, *, previous_year: int, file: str | None = None,
              lines: Mapping[str, int] | None = None, texts: Mapping[str, str] | None = None,
-             unit: str | None = None, year: int | None = None) -> list[Finding]:
+             unit: str | None = None, year: int | None = None, settings: Settings | None = None) -> list[Finding]:
     """NARR-COPIED / NARR-COPIED-PROBLEMS warnings for the sections of ``copies`` (see the module).
 
     ``lines``: section key → source line of the section's first text line, and ``texts``: section key
-    → the compared text, so a finding points at the line of the longest copied passage.
+    → the compared text, so a finding points at the line of the longest copied passage. ``settings``:
+    the form pack's (:func:`settings_for`) unless given.
     """
+    st = settings if settings is not None else settings_for(form)
     out = []
     for key, c in copies.items():
-        if c.chars < MIN_CHARS or c.share < THRESHOLD:
+        if c.chars < st.min_chars or c.share < st.threshold:
             continue
         heading = form.section(key).heading
         line = None
         if lines and key in lines:
             line = lines[key] + (texts[key][:c.longest_at].count("\n") if texts and key in texts else 0)
-        unchanged = key == PROBLEMS_SECTION and c.share >= UNCHANGED
+        unchanged = key == st.problems_section and c.share >= st.unchanged
         if unchanged:
             rule = "NARR-COPIED-PROBLEMS"
             message = (f"第{form.section(key).number}部分“{form.section(key).title}”与{previous_year}年报告的这一部分相同"
@@ -188,8 +224,8 @@ def findings(copies: Mapping[str, Copy], form, *, previous_year: int, file: str 
             message = (f"“{heading}”有 {c.percent}% 的文字与{previous_year}年报告相同（不计数字和占位符），"
                        f"最长的一段相同文字：“{_passage(c.longest)}”。请按本年度情况更新这一部分。")
         out.append(Finding(rule_id=rule, severity="warning", message=message, file=file, line=line,
-                           unit=unit, year=year, expected=f"< {round(THRESHOLD * 100)}%" if not unchanged
-                           else f"< {round(UNCHANGED * 100)}%", actual=f"{c.percent}%"))
+                           unit=unit, year=year, expected=f"< {round(st.threshold * 100)}%" if not unchanged
+                           else f"< {round(st.unchanged * 100)}%", actual=f"{c.percent}%"))
     return out
 
 

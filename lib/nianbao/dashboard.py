@@ -4,7 +4,7 @@ One line per registered unit with its **current verdict** — 通过 (no errors;
 beside), 未通过 (the report has validation errors), 失败 (its last run failed), 未报送 (no figures file
 for the year), 未生成 (figures are there but no report was made yet) — not what this run did: a unit
 skipped because nothing changed shows the verdict of the report it kept. Then its key figures (which
-cells: ``indicators/<form>.yaml``, read through :mod:`nianbao.keyfigures`), for a roll-up unit the
+cells: the form pack's ``indicators.yaml``, read through :mod:`nianbao.keyfigures`), for a roll-up unit the
 figure its own file declares beside the children's sum it is compiled from, and links to its outputs.
 
 Totals: 合计 over every unit with figures, each counted once — a unit compiled into a roll-up unit's

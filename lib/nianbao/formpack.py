@@ -5,7 +5,10 @@ A pack folder (``lib/nianbao/forms/gov2021/`` for the kit's own, or any package'
 - ``form.yaml`` — tables, rows, columns, printed labels, cell types, rules, which cells a roll-up
   sums (``rollup: own`` on a column the roll-up unit declares itself), how a report continues one
   in another format (``continues:``), and the public sources the definition was checked against;
-- ``narrative.yaml`` — the narrative checks' vocabulary (figure statements, words, patterns);
+- ``narrative.yaml`` — the narrative checks' vocabulary (figure statements, words, patterns, the
+  wording of real published reports, which section is 五 and the copied-text thresholds);
+- ``indicators.yaml`` — the key figures and charts of a unit-year (dashboard, comparison pages,
+  year-over-year block), cells by key; a pack without it has statuses and cells only;
 - ``narrative_default.md`` — the default narrative;
 - a Python module with the standard sentences (``std.requests()`` …) and, optionally, the
   synthetic-data recipe used by ``nianbao synth``.
@@ -30,6 +33,7 @@ from .form import Form, load_form
 
 FORM_FILE = "form.yaml"
 NARRATIVE_FILE = "narrative.yaml"
+INDICATORS_FILE = "indicators.yaml"
 DEFAULT_NARRATIVE_FILE = "narrative_default.md"
 
 
@@ -38,6 +42,7 @@ class FormPack:
     form: Form
     folder: Path
     narrative_spec: dict = field(repr=False)  # narrative.yaml as written
+    indicators_spec: dict | None = field(default=None, repr=False)  # indicators.yaml as written; None: none
     default_narrative: Path | None = None
     # The standard sentences (a class taking a placeholders.Namespace) and the synthetic-data recipe (a
     # module): the object, or "package.module:attr" resolved on first use (loading a pack stays light).
@@ -71,13 +76,22 @@ def load_pack(folder: str | Path, *, standard_text: Any = None, synthetic: Any =
     folder = Path(folder)
     form = load_form(folder / FORM_FILE)
     spec_path = folder / NARRATIVE_FILE
-    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8")) if spec_path.is_file() else {}
-    if spec.get("form", form.id) != form.id:
-        raise ValueError(f"{spec_path}: form {spec.get('form')!r} does not match {form.id!r}")
+    spec = _read_yaml(spec_path, form.id) or {}
+    indicators = _read_yaml(folder / INDICATORS_FILE, form.id)
     default = folder / DEFAULT_NARRATIVE_FILE
-    return FormPack(form=form, folder=folder, narrative_spec=spec or {},
+    return FormPack(form=form, folder=folder, narrative_spec=spec or {}, indicators_spec=indicators,
                     default_narrative=default if default.is_file() else None,
                     standard_text_ref=standard_text, synthetic_ref=synthetic)
+
+
+def _read_yaml(path: Path, form_id: str) -> dict | None:
+    """An optional data file of the pack (None when absent); its ``form:``, if written, must be the pack's."""
+    if not path.is_file():
+        return None
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if data.get("form", form_id) != form_id:
+        raise ValueError(f"{path}: form {data.get('form')!r} does not match {form_id!r}")
+    return data
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Key figures and charts of a unit-year, declared per form in ``indicators/<form id>.yaml``.
+"""Key figures and charts of a unit-year, declared by each form pack in its ``indicators.yaml``.
 
 The dashboard, the comparison pages and the year-over-year block speak of cells only through this
 declaration: which cells are the key figures (new applications, 公开率, 纠错率, carried forward) and
 which bars make up each chart. Every printed label comes from the form model; a missing cell makes
-the figure missing (``None``), never 0.
+the figure missing (``None``), never 0. A pack without ``indicators.yaml`` (or a bare registered
+form) has no key figures or charts: its units show statuses and cells only.
 """
 from __future__ import annotations
 
@@ -11,13 +12,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 from .form import Form
 
-SPEC_DIR = Path(__file__).resolve().parent / "indicators"
 _TRAILING_NOTE = re.compile(r"（[^（）]*）$")
 
 Cell = tuple[str, str, str]
@@ -196,11 +193,10 @@ def _figure(form: Form, spec: dict) -> KeyFigure:
 def _views(form_id: str) -> Views:
     from . import forms
 
-    form = forms.get(form_id)
-    path = SPEC_DIR / f"{form_id}.yaml"
-    if not path.is_file():  # a form without the declaration: statuses and cells only, no key figures or charts
+    pack = forms.pack(form_id)
+    form, raw = pack.form, pack.indicators_spec
+    if not raw:  # a pack without the declaration: statuses and cells only, no key figures or charts
         return Views(form, (), None, ())
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     figures = tuple(_figure(form, s) for s in raw["key_figures"])
     charts = tuple(Chart(c["id"], _title(form, c["title"]), tuple(_bar(form, b) for b in c["bars"])) for c in raw["charts"])
     chart_figure = next(f for f in figures if f.id == raw["chart_figure"])

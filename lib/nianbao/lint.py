@@ -35,59 +35,16 @@ YEAR = re.compile(r"(?<![\d〔\[（(])((?:19|20)\d{2})\s*年")
 NUMBER = r"(\d+|[" + CHINESE_NUMERAL_CHARS + r"]+)"
 
 
-# Wording of real published reports that the form pack's narrative spec does not cover yet (issue
-# #11: measured on the corpus in tests/fixtures/reports). Data only, kept apart so it can move into
-# the form pack's narrative file; ``spec`` merges it in.
-REAL_WORDING = {
-    "gov2021": {
-        # numbers written with a measure word other than 件, and approximately (20余件, 近20件, 约20份)
-        "measure_words": "件份条个篇",
-        "approx_before": ["将近", "接近", "大约", "近", "约"],  # N or a little less / about N
-        "approx_after": ["余", "多"],  # more than N
-        # Statements of the pack said in more ways; each names the pack statement it extends
-        # ("like"), whose cells it checks — no cell is named here.
-        "statement_verbs": {
-            # 出台2份…, 印发了3件…: other verbs for the pack's 制发 statement, and the number
-            # before the noun
-            "normative_documents_issued": {"verbs": ["制发", "出台", "印发", "制定"], "after_verb": "(?:了|并公开的|并公开)?",
-                                           "number_first": True},
-        },
-        "figure_statements": [
-            # the number before the noun: 共收到8份政府信息公开申请
-            {"id": "requests_received_number_first", "like": "requests_received",
-             "pattern": r"(?:共|累计|全年|本年度?)?(?:收到|新收|受理)(?:了)?(\d+)\s*件(?:政府信息公开|依申请公开|信息公开)?申请"},
-        ],
-        # sentences saying nothing was carried forward (无下年度结转): the pack's all_done_figure must be 0
-        "zero_statements": [
-            {"id": "no_carry_forward", "description": "转入下一年度办理的申请数", "figure_from": "all_done_figure",
-             "pattern": r"(?:无|没有|未有)(?:结转至?|转入)?下一?年度?(?:继续办理|结转)|(?:无|没有)(?:申请)?结转(?:至|到)?下一?年度?"},
-        ],
-        # "…均已按要求办理完成": a word or two between 均已/全部 and the verb; only in a sentence about 申请
-        "all_done_pattern": r"(?:全部|均已|均|全数|已全部|都已)[^，。；\d]{0,6}?(?:办结|答复完毕|办理完毕|办理完成|完成办理|完成答复|予以答复|答复)",
-        "all_done_context": "申请",
-        # …（另有72件申请顺延到下年度答复），均在法定期限内予以答复: the sentence itself names the ones
-        # carried forward, so 均…答复 is about timeliness, not a claim that all were completed
-        "all_done_unless": r"(?:结转|顺延|转入|转至|转接)[^。；]{0,6}?下一?年",
-        # "没有发生政府信息公开收费的事项", "无信息公开收费的事项" say no fee was charged
-        "fee_none_patterns": [r"(?:未|没有|无|不存在)(?:发生|产生)?[^，。；\d]{0,10}?信息公开收费"],
-        "stale_year_window": 40,  # characters after last year's number searched for 工作要点 …
-        # a 2023 report whose overview paragraph opens with "2022年，…" is last year's text
-        "stale_opening_sections": ["overview"],
-        # overview topics written in other words: 建立健全公开平台 covers 平台建设
-        "topic_words": {"平台建设": ["公开平台"]},
-    },
-}
-
-
 @lru_cache(maxsize=None)
 def spec(form_id: str) -> dict:
-    """The form's narrative checks (``narrative.yaml`` of its pack) with :data:`REAL_WORDING` merged in;
-    ``(\\d+)`` in a statement pattern also matches Chinese numerals, any measure word of
-    :data:`REAL_WORDING` and the approximate forms (20余件)."""
+    """The form's narrative checks (``narrative.yaml`` of its pack) with the pack's ``real_wording`` (the
+    wording of real published reports) merged in; ``(\\d+)`` in a statement pattern also matches Chinese
+    numerals, any measure word of ``real_wording`` and the approximate forms (20余件)."""
     from . import forms
 
     data = copy.deepcopy(forms.pack(form_id).narrative_spec)
-    extra = REAL_WORDING.get(form_id, {})
+    extra = data.pop("real_wording", None) or {}
+    data["sections"] = dict(data.get("sections") or {})  # check → section key (overview, problems, fee)
     by_id = {st["id"]: st for st in data.get("figure_statements", ())}
     for sid, how in extra.get("statement_verbs", {}).items():
         st = by_id.get(sid)
@@ -211,7 +168,7 @@ def _check_zero_statements(part, figures, s) -> list[Finding]:
 def _check_years(key, part, figures, s) -> list[Finding]:
     out = []
     y = figures.year
-    allowed = {y, y - 1} | ({y + 1} if key == "problems" else set())
+    allowed = {y, y - 1} | ({y + 1} if key == s["sections"].get("problems") else set())
     for m in YEAR.finditer(part.text):
         year = int(m.group(1))
         if year not in allowed:
@@ -241,7 +198,7 @@ def _check_years(key, part, figures, s) -> list[Finding]:
 def _check_problems(part, figures, s) -> list[Finding]:
     text = re.sub(r"\s", "", part.text if part else "")
     if not text or text in ("无", "无。", "暂无", "暂无。"):
-        title = figures.form.section("problems").title
+        title = figures.form.section(s["sections"]["problems"]).title
         return [Finding(rule_id="NARR-PROBLEMS", severity="error",
                         message=f"第五部分“{title}”为空或只写“无”。必须写明存在的主要问题和改进情况。",
                         file=part.display if part else None, line=part.line if part else None,
@@ -316,11 +273,14 @@ def lint(rendered, figures) -> list[Finding]:
         out += _check_all_done(part, figures, s)
         for m in re.finditer(re.escape(TODO) + r"[^】]*】?", part.text):
             out.append(_finding("NARR-TODO", "error", f"叙述中还有待填写的内容：“{m.group(0)[:40]}”。", part, m.start(), figures))
-    out += _check_problems(rendered.sections.get("problems"), figures, s)
-    out += _check_fee(rendered.sections.get("other"), figures, s)
-    overview = rendered.sections.get("overview")
-    overview_title = figures.form.section("overview").title
-    for topic in figures.form.overview_topics:
+    sections = s["sections"]  # a check whose section the pack does not name is not run
+    if "problems" in sections:
+        out += _check_problems(rendered.sections.get(sections["problems"]), figures, s)
+    if "fee" in sections:
+        out += _check_fee(rendered.sections.get(sections["fee"]), figures, s)
+    overview = rendered.sections.get(sections["overview"]) if "overview" in sections else None
+    overview_title = figures.form.section(sections["overview"]).title if "overview" in sections else ""
+    for topic in figures.form.overview_topics if "overview" in sections else ():
         words = [topic["title"]] + list(s.get("topic_words", {}).get(topic["title"], ()))
         if overview is None or not any(w in overview.text for w in words):
             out.append(Finding(rule_id="NARR-TOPICS", severity="warning",
