@@ -177,6 +177,8 @@ def test_gov2019_problems_section_copied_unchanged_is_its_own_warning(project_di
 def test_the_unchanged_section_and_thresholds_come_from_the_pack():
     form = forms.get("gov2019")
     assert copied.settings_for(form) == copied.Settings(0.5, 20, 0.95, "problems")
+    pack = forms.pack("gov2019")
+    assert (pack.section_key("problems"), pack.section_key("fee"), pack.section_key("totals")) == ("problems", "other", None)
     text = {"problems": "存在的主要问题：专职工作人员不足，部分信息更新不够及时。改进情况：加强业务培训。",
             "other": "本年度未收取政府信息公开信息处理费，也没有其他需要报告的事项，特此说明情况如上。"}
     copies = copied.compare_sections(text, text)

@@ -170,9 +170,18 @@ def _copied_findings(contexts) -> dict[str, list[Finding]]:
 
 
 # A section the text does not hold at all is one finding (AUDIT-SECTION), not also "section 五 is
-# empty" and "section 六 says nothing about fees".
-_SECTION_RULES = {"problems": "NARR-PROBLEMS", "other": "NARR-FEE"}
-_WHOLE_SECTION_RULES = {"overview": ("NARR-TOPICS",), "problems": ("NARR-PROBLEMS",), "other": ("NARR-FEE",)}
+# empty" and "section 六 says nothing about fees". By narrative check; which section each check reads
+# is the form pack's (FormPack.section_key).
+_SECTION_RULES = {"problems": "NARR-PROBLEMS", "fee": "NARR-FEE"}
+_WHOLE_SECTION_RULES = {"overview": ("NARR-TOPICS",), "problems": ("NARR-PROBLEMS",), "fee": ("NARR-FEE",)}
+
+
+def _by_section(form, rules: dict) -> dict:
+    """``rules`` (check → rule ids) keyed by the form's section key of each check."""
+    from . import forms
+
+    pack = forms.pack(form.id)
+    return {pack.section_key(check): rule for check, rule in rules.items() if pack.section_key(check)}
 
 
 def _sections_found(e: AuditEntry, findings: list[Finding]) -> list[Finding]:
@@ -194,14 +203,14 @@ def _sections_found(e: AuditEntry, findings: list[Finding]) -> list[Finding]:
     if cut:
         sec = r.form.section(cut)
         # the checks that need the whole section cannot judge a section the text stops in
-        out = [f for f in out if not (f.rule_id in _WHOLE_SECTION_RULES.get(cut, ()))]
+        out = [f for f in out if not (f.rule_id in _by_section(r.form, _WHOLE_SECTION_RULES).get(cut, ()))]
         out.append(Finding(rule_id="AUDIT-SECTION", severity="warning", unit=e.id, year=r.year, check="audit",
                            message=f"文本在第{sec.number}部分“{sec.title}”中途结束（最后一句没有写完）；"
                                    f"需要整段才能判断的检查未做。请检查导入的文件是否完整。"))
     for s in r.form.sections:
         if s.key in r.sections:
             continue
-        rule = _SECTION_RULES.get(s.key)
+        rule = _by_section(r.form, _SECTION_RULES).get(s.key)
         if rule:
             out = [f for f in out if not (f.rule_id == rule and f.file is None)]
         out.append(Finding(rule_id="AUDIT-SECTION", severity="warning", unit=e.id, year=r.year,

@@ -53,6 +53,11 @@ class FormPack:
     def id(self) -> str:
         return self.form.id
 
+    def section_key(self, check: str) -> str | None:
+        """The key of the section a narrative check reads (``sections:`` in narrative.yaml: ``overview``,
+        ``problems`` — section 五 —, ``fee``); None when the pack names none."""
+        return (self.narrative_spec.get("sections") or {}).get(check)
+
     @cached_property
     def standard_text(self) -> type | None:
         return _resolve(self.standard_text_ref)

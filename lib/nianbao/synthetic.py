@@ -144,7 +144,7 @@ def _inject(kind: str, figures_text: str, narrative_text: str, form=None) -> tup
                 break
         return "".join(lines), narrative_text
     if kind == "bad_heading":
-        section = form.section("problems")
+        section = form.section(forms.pack(form.id).section_key("problems"))  # 五, as the pack names it
         return figures_text, narrative_text.replace(f"## {section.heading}", f"## {section.number}、存在问题和下一步打算", 1)
     raise ValueError(f"unknown error kind {kind!r}; use one of {ERROR_KINDS}")
 
