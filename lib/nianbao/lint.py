@@ -197,17 +197,17 @@ def _check_years(key, part, figures, s) -> list[Finding]:
 
 def _check_problems(part, figures, s) -> list[Finding]:
     text = re.sub(r"\s", "", part.text if part else "")
+    section = figures.form.section(s["sections"]["problems"])
     if not text or text in ("无", "无。", "暂无", "暂无。"):
-        title = figures.form.section(s["sections"]["problems"]).title
         return [Finding(rule_id="NARR-PROBLEMS", severity="error",
-                        message=f"第五部分“{title}”为空或只写“无”。必须写明存在的主要问题和改进情况。",
+                        message=f"第{section.number}部分“{section.title}”为空或只写“无”。必须写明存在的主要问题和改进情况。",
                         file=part.display if part else None, line=part.line if part else None,
                         unit=figures.unit, year=figures.year)]
     out = []
     if not any(w in text for w in s["problems_words"]):
-        out.append(_finding("NARR-PROBLEMS", "error", "第五部分没有写存在的主要问题。", part, 0, figures))
+        out.append(_finding("NARR-PROBLEMS", "error", f"第{section.number}部分没有写存在的主要问题。", part, 0, figures))
     if not any(w in text for w in s["improvement_words"]):
-        out.append(_finding("NARR-PROBLEMS", "error", "第五部分没有写改进情况（含上年问题的整改）。", part, 0, figures))
+        out.append(_finding("NARR-PROBLEMS", "error", f"第{section.number}部分没有写改进情况（含上年问题的整改）。", part, 0, figures))
     return out
 
 
@@ -215,23 +215,24 @@ def _check_fee(part, figures, s) -> list[Finding]:
     fact = figures.facts.get("processing_fee")
     fee = fact.value if fact else None
     text = part.text if part else ""
+    n = figures.form.section(s["sections"]["fee"]).number
     none = re.search(s["fee_none_pattern"], text)
     amount = re.search(s["fee_amount_pattern"], text)
     mk = lambda msg, m=None, **kw: (_finding("NARR-FEE", "error", msg, part, m.start() if m else 0, figures, **kw)
                                     if part else Finding(rule_id="NARR-FEE", severity="error", message=msg,
                                                          unit=figures.unit, year=figures.year, **kw))
     if not none and not amount:
-        return [mk("第六部分没有说明是否收取政府信息公开信息处理费（收取的请写明金额）。")]
+        return [mk(f"第{n}部分没有说明是否收取政府信息公开信息处理费（收取的请写明金额）。")]
     if fee is None:
         return []
     if none and fee > 0:
-        return [mk(f"第六部分写未收取信息处理费，但数据中 facts.processing_fee 为 {fee}{fact.unit or '元'}。", none,
+        return [mk(f"第{n}部分写未收取信息处理费，但数据中 facts.processing_fee 为 {fee}{fact.unit or '元'}。", none,
                    expected=fee, actual=0)]
     if amount:
         written = Decimal(amount.group(1)) * (10000 if amount.group(2) == "万元" else 1)
         recorded = Decimal(fee) * (10000 if fact.unit == "万元" else 1)
         if written != recorded:
-            return [mk(f"第六部分写收取信息处理费 {amount.group(1)}{amount.group(2)}，但数据中为 {fee}{fact.unit or '元'}。",
+            return [mk(f"第{n}部分写收取信息处理费 {amount.group(1)}{amount.group(2)}，但数据中为 {fee}{fact.unit or '元'}。",
                        amount, expected=recorded, actual=written, difference=written - recorded)]
     return []
 
@@ -279,12 +280,12 @@ def lint(rendered, figures) -> list[Finding]:
     if "fee" in sections:
         out += _check_fee(rendered.sections.get(sections["fee"]), figures, s)
     overview = rendered.sections.get(sections["overview"]) if "overview" in sections else None
-    overview_title = figures.form.section(sections["overview"]).title if "overview" in sections else ""
+    overview_section = figures.form.section(sections["overview"]) if "overview" in sections else None
     for topic in figures.form.overview_topics if "overview" in sections else ():
         words = [topic["title"]] + list(s.get("topic_words", {}).get(topic["title"], ()))
         if overview is None or not any(w in overview.text for w in words):
             out.append(Finding(rule_id="NARR-TOPICS", severity="warning",
-                               message=f"第一部分“{overview_title}”没有写到“{topic['title']}”（{s['topics_note']}）。",
+                               message=f"第{overview_section.number}部分“{overview_section.title}”没有写到“{topic['title']}”（{s['topics_note']}）。",
                                file=overview.display if overview else None, line=overview.line if overview else None,
                                unit=figures.unit, year=figures.year))
     return out
