@@ -94,7 +94,7 @@ def skip_if_kit_changed(root: Path, *others: Path) -> None:
     notebook record the git commit and dirty state too); that is not what these tests are about.
     Skips unless the reports of ``root`` and every one of ``others``, and the kit now, record the
     same source hash, git commit and dirty state."""
-    now = provenance.kit_info()
+    now = provenance.kit_info(cached=False)
     identities = [kit_identity(r) for r in (root, *others)] + [{k: now.get(k) for k in KIT_IDENTITY}]
     if any(i != identities[0] for i in identities[1:]):
         pytest.skip(f"the kit's source or git state changed while the tests ran (concurrent edits): {identities}")
@@ -558,8 +558,8 @@ import pathlib, sys, time
 from nianbao import runner
 from nianbao.cli import main
 real = runner.export
-def slow(notebook, fmt):
-    body = real(notebook, fmt)
+def slow(notebook, fmt, **kw):
+    body = real(notebook, fmt, **kw)
     pathlib.Path(sys.argv[1]).write_text("exporting")
     time.sleep(300)
     return body

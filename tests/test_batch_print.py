@@ -76,3 +76,61 @@ def test_batch_with_pdf_uses_one_browser_for_all_workers(tmp_path):
     from nianbao.verify import verify
 
     assert verify(project.outputs_dir / str(YEAR)).failures == []
+
+
+def _service_chromium(root_pid: int):
+    """(command line of the print service's browser process, command lines of its descendants)."""
+    import psutil
+
+    for p in psutil.Process(root_pid).children(recursive=True):
+        try:
+            cmd = p.cmdline()
+        except psutil.Error:
+            continue
+        if cmd and "chrom" in cmd[0] and "--renderer-process-limit=1" in cmd and not any(a.startswith("--type=") for a in cmd):
+            kids = []
+            for k in p.children(recursive=True):
+                try:
+                    kids.append(k.cmdline())
+                except psutil.Error:
+                    pass
+            return cmd, kids
+    raise AssertionError("no print-service Chromium among this process's children")
+
+
+def _switch_values(cmd: list[str], name: str) -> list[set[str]]:
+    prefix = f"--{name}="
+    return [set(a[len(prefix):].split(",")) - {""} for a in cmd if a.startswith(prefix)]
+
+
+@pytest.mark.slow
+def test_print_service_pages_share_one_renderer_and_keep_playwrights_features(tmp_path):
+    """Two reports in print at once, in one renderer process; the service's feature switches (Chromium
+    reads only the last of each) still carry every feature Playwright itself switches."""
+    import os
+
+    pages = [PAGE.format(title=f"并行{i}").replace("{n}", str(i)) for i in range(2)]
+    service = printpool.PrintService(pages=2)
+    try:
+        clients = [printpool.PrintClient(service.address, service.authkey) for _ in pages]
+        got: dict[int, bytes] = {}
+        threads = [threading.Thread(target=lambda i=i: got.__setitem__(i, clients[i].print(pages[i], pdf.pdf_options(), 60)))
+                   for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert sorted(got) == [0, 1] and all(b.startswith(b"%PDF-") for b in got.values())
+        browser, kids = _service_chromium(os.getpid())
+        renderers = [c for c in kids if "--type=renderer" in c]
+        assert len(renderers) == 1, [" ".join(a for a in c if a.startswith("--type")) for c in kids]
+        for switch in ("disable-features", "enable-features"):
+            lists = _switch_values(browser, switch)
+            assert len(lists) >= 1
+            effective = lists[-1]
+            for earlier in lists[:-1]:  # Playwright's own, which the last one replaces
+                assert earlier <= effective, (switch, sorted(earlier - effective))
+        disabled = _switch_values(browser, "disable-features")[-1]
+        assert set(printpool.SERVICE_DISABLED_FEATURES) <= disabled
+    finally:
+        service.close()

@@ -156,7 +156,8 @@ def run_batch(project: Project, year: int, *, units: list[str] | None = None, jo
               print_pages: int | None = None) -> BatchResult:
     """Run the batch. ``unit_timeout``: seconds one unit may take (default :data:`.pool.DEFAULT_UNIT_TIMEOUT`;
     0 or a negative number: no limit). ``print_pages``: reports the batch's one browser prints at once
-    (default :data:`nianbao.exporters.printpool.DEFAULT_PAGES`; each page costs ~0.6 GB of summed RSS).
+    (default :data:`nianbao.exporters.printpool.DEFAULT_PAGES`, at most ``jobs``; the pages share one
+    renderer process, so memory hardly grows with them).
 
     The state file, the dashboard and the year manifest are written at the end of every batch — also
     when it is interrupted (Ctrl-C: the result's ``interrupted`` is set, exit code 130) and when the
@@ -288,7 +289,9 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
 
             validator = Validator(project, year, [j.unit for j in to_run], jobs)
         if "pdf" in formats and executor == "local":
-            printer = _print_service(min(jobs, print_pages) if print_pages else None)
+            from ..exporters.printpool import DEFAULT_PAGES
+
+            printer = _print_service(max(1, min(jobs, print_pages or DEFAULT_PAGES)))
             if printer is not None:
                 config["print_service"] = printer.config
         ex = make_executor(executor, jobs, config, scheduler, unit_timeout)

@@ -30,7 +30,7 @@ def add_arguments(parser) -> None:
                         help="每个单位最长运行秒数，超时即停止并记为失败，其工作进程被替换，批量运行继续"
                              "（默认：600；0：不限时）")
     parser.add_argument("--print-pages", type=int, metavar="N", default=None,
-                        help="生成 PDF 时，批量共用的浏览器同时打印的报告数（默认：1；每多一个约多占 0.6 GB 内存）")
+                        help="生成 PDF 时，批量共用的浏览器同时打印的报告数（默认：2，不超过 --jobs；各报告在同一个渲染进程中打印，内存几乎不随之增加）")
     parser.add_argument("--quiet", "-q", action="store_true", help="不显示进度")
     add_project(parser)
 

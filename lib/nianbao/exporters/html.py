@@ -44,7 +44,16 @@ class ReportHTMLExporter(TemplateExporter):
     def _exclude_output_prompt_default(self):
         return True
 
+    @default("optimistic_validation")
+    def _optimistic_validation_default(self):
+        # nbconvert validates the whole notebook after each of its ~12 preprocessors (most of them
+        # disabled); once, after the last, is what it offers for this: ~5 ms per validation saved.
+        return True
+
     audience = "publication"
+    # Exporters that print or convert this page (PDF, Word) render the same HTML first: given that
+    # HTML (``finish_html``), a run that writes both renders it once (nianbao.runner.export).
+    renders_report_html = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,9 +66,18 @@ class ReportHTMLExporter(TemplateExporter):
         )
 
     def from_notebook_node(self, nb, resources=None, **kw):
+        html, resources = self.report_html(nb, resources, **kw)
+        return self.finish_html(html, nb, resources)
+
+    def report_html(self, nb, resources=None, **kw):
+        """The report's HTML page (what ``nianbao_html`` writes) and nbconvert's resources."""
         resources = dict(resources or {})
         resources["nianbao_audience"] = self.audience
-        return super().from_notebook_node(nb, resources=resources, **kw)
+        return TemplateExporter.from_notebook_node(self, nb, resources=resources, **kw)
+
+    def finish_html(self, html, nb, resources):
+        """This exporter's output from the report's HTML page (the page itself for HTML)."""
+        return html, resources
 
 
 class KeepTaggedPreprocessor(Preprocessor):
@@ -89,6 +107,7 @@ class EvidenceHTMLExporter(ReportHTMLExporter):
 
     export_from_notebook = "nianbao evidence (HTML)"
     audience = "evidence"
+    renders_report_html = False  # its own page: the evidence cells only
 
     def __init__(self, *args, **kwargs):
         TemplateExporter.__init__(self, *args, **kwargs)

@@ -164,8 +164,8 @@ class ReportPDFExporter(ReportHTMLExporter):
     def _template_extension_default(self):
         return ".html.j2"  # the HTML template, printed
 
-    def from_notebook_node(self, nb, resources=None, **kw):
-        html, resources = super().from_notebook_node(nb, resources=resources, **kw)
+    def finish_html(self, html, nb, resources):
+        """Print the report's HTML page (see ReportHTMLExporter.report_html)."""
         pdf = print_html(html, executable=self.chromium_executable or None, timeout=self.print_timeout)
         if self.check_glyphs:
             missing = missing_glyphs(pdf)
