@@ -3,8 +3,9 @@
 A batch that prints PDFs would otherwise start one Chromium per worker process — each with its own
 renderer, GPU and utility processes and its own mapping of the CJK fonts: memory grows with the
 number of workers. :class:`PrintService` runs in the batch's own process: one headless Chromium
-(driven by Playwright's async API on a thread of its own) with a fixed number of pages, each in its
-own browser context, so that several reports print at once, each in its page. Workers reach it
+(driven by Playwright's async API on a thread of its own) with a fixed number of pages in one
+browser context and one renderer process, so that several reports print at once, each in its page,
+while the memory stays that of one renderer whatever the number of pages. Workers reach it
 through a local socket (``multiprocessing.connection``, AF_UNIX in a private temporary folder, with an
 authentication key): no network, not even loopback.
 
@@ -28,14 +29,34 @@ from pathlib import Path
 from ..errors import SetupError
 
 _CLIENT: "PrintClient | None" = None
-# Each page prints in a renderer and a print-compositor process of its own, each mapping the CJK fonts
-# (~0.6 GB of summed RSS per page with Noto CJK); the browser itself, measured on Chromium 156, ~0.7 GB
-# with these flags, which keep its GPU and network services inside the browser process and drop the
-# zygotes (4 processes fewer; the printed bytes are the same).
-DEFAULT_PAGES = 1
-SERVICE_ARGS = ("--no-zygote", "--in-process-gpu",
-                "--enable-features=NetworkServiceInProcess2,NetworkServiceInProcess",
-                "--disable-features=AudioServiceOutOfProcess")
+# Two reports in print at once keep both CPUs of a small machine busy: while one page is laid out in
+# the renderer, the other's PDF is being written by the print compositor. Measured on Chromium 156
+# with Noto CJK (benchmarks/README.md): one page printed one report every 0.36-0.63 s, two pages one
+# every 0.22-0.25 s, at the same ~0.28 s of Chromium CPU per report.
+DEFAULT_PAGES = 2
+# Chromium reads only the last --enable-features/--disable-features it is given, and Playwright puts
+# its own lists first: ours repeat Playwright's (1.65; tests/test_batch_print.py checks that none of
+# the features Playwright switches is dropped) and add the service's.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding", "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect", "TcpPortRandomizationWin", "OptimizationHints",
+    "NetworkTimeServiceQuerying", "AimEnabled", "PreconnectToSearch", "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion")
+PLAYWRIGHT_ENABLED_FEATURES = ("CDPScreenshotNewSurface", "SkipListAccountsWithoutGaiaCookies")
+# What a print service does not need, each a process (and its share of memory) fewer: the audio
+# service; the spare renderer Chromium keeps started for the next site (~110 MB); the WebUI omnibox
+# popup each browser context preloads in a renderer of its own (~190 MB).
+SERVICE_DISABLED_FEATURES = ("AudioServiceOutOfProcess", "SpareRendererForSitePerProcess", "WebUIOmniboxPopup",
+                             "WebUIOmniboxFullPopup", "WebUIOmniboxAimPopup")
+SERVICE_ENABLED_FEATURES = ("NetworkServiceInProcess2", "NetworkServiceInProcess")
+# GPU and network services inside the browser process, no zygotes, and one renderer process for every
+# page (all pages are ours, scripts off, network refused): the summed RSS of the browser's processes
+# is then ~0.8 GB with two pages, against ~1.5 GB with a renderer per page. The printed bytes are the
+# same as in-process printing (tests/test_batch_print.py).
+SERVICE_ARGS = ("--no-zygote", "--in-process-gpu", "--renderer-process-limit=1",
+                "--enable-features=" + ",".join(PLAYWRIGHT_ENABLED_FEATURES + SERVICE_ENABLED_FEATURES),
+                "--disable-features=" + ",".join(PLAYWRIGHT_DISABLED_FEATURES + SERVICE_DISABLED_FEATURES))
 
 
 class PrintService:
@@ -84,7 +105,9 @@ class PrintService:
 
         self._pw = await async_playwright().start()
         self._browser = None
-        self._pages: asyncio.Queue = asyncio.Queue()
+        self._context = None
+        self._pages: asyncio.Queue = asyncio.Queue()  # idle pages of the current browser
+        self._launch_lock = asyncio.Lock()
         await self._launch()
 
     async def _launch(self) -> None:
@@ -100,19 +123,36 @@ class PrintService:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SetupError(f"无法启动 Chromium（{self.executable}）：{first}。请确认已安装：{_browser.INSTALL_HINT}。") from exc
         self.launches += 1
-        self._pages = asyncio.Queue()
+        # One context for every page (a context preloads browser UI of its own): the pages share it and,
+        # with --renderer-process-limit=1, one renderer process.
+        self._context = await self._browser.new_context(java_script_enabled=False, offline=True,
+                                                        service_workers="block")
+        await self._context.route("**/*", lambda route: route.abort())
+        while not self._pages.empty():  # pages of an earlier browser
+            self._pages.get_nowait()
         for _ in range(self.size):
             self._pages.put_nowait(await self._new_page())
 
     async def _new_page(self):
-        # One context per page: pages then print in renderer processes of their own, at the same time.
-        context = await self._browser.new_context(java_script_enabled=False, offline=True, service_workers="block")
-        await context.route("**/*", lambda route: route.abort())
-        return await context.new_page()
+        return await self._context.new_page()
+
+    async def _ensure_browser(self) -> None:
+        async with self._launch_lock:
+            if self._browser is None or not self._browser.is_connected():
+                await self._launch()
+
+    async def _drop_browser(self) -> None:
+        """Close a browser that cannot give a new page; the next print starts another."""
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            try:
+                await browser.close()
+            except Exception:  # noqa: BLE001 - already gone
+                pass
 
     async def _print(self, html: str, options: dict, timeout: float) -> bytes:
         if self._browser is None or not self._browser.is_connected():
-            await self._launch()
+            await self._ensure_browser()
         page = await self._pages.get()
         try:
             page.set_default_timeout(timeout * 1000)
@@ -120,16 +160,18 @@ class PrintService:
             data = await page.pdf(**options)
         except BaseException:
             try:
-                await page.context.close()
+                await page.close()
             except Exception:  # noqa: BLE001 - the page (or the browser) may be gone already
                 pass
-            if self._browser is not None and self._browser.is_connected():
-                page = await self._new_page()
-            else:
-                page = None  # a new browser brings new pages
+            try:
+                page = await self._new_page() if self._browser is not None and self._browser.is_connected() else None
+            except Exception:  # noqa: BLE001 - the context is gone: a new browser brings new pages
+                page = None
+            if page is None:
+                await self._drop_browser()
             raise
         finally:
-            if page is not None:
+            if page is not None and page.context is self._context:  # not a page of a closed browser
                 self._pages.put_nowait(page)
         self.printed += 1
         return data
