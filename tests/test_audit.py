@@ -462,7 +462,7 @@ def test_failed_export_keeps_previous_outputs(made, copy, monkeypatch):
     before = snapshot(out_dir)
     monkeypatch.setattr(runner, "execute", _fake_execute(made, change="1.0"))
 
-    def boom(notebook, fmt):
+    def boom(notebook, fmt, **kw):
         raise RuntimeError("exporter crashed")
     monkeypatch.setattr(runner, "export", boom)
     with pytest.raises(RuntimeError):

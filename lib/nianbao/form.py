@@ -12,6 +12,10 @@ from typing import Iterator
 
 import yaml
 
+# The kit's own data files (a form pack's YAML) are read in every process of a batch: libyaml's
+# parser gives the same data ~7x faster than the pure-Python one.
+PACK_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 CELL_TYPES = ("count", "amount", "signed")  # signed: an integer that may be negative (a yearly increase/decrease)
 
 
@@ -213,7 +217,7 @@ def _table(spec: dict, titles: dict[str, str]) -> Table:
 
 def load_form(path: str | Path) -> Form:
     path = Path(path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=PACK_LOADER)
     sections = tuple(Section(**{**s, "aliases": tuple(s.get("aliases", ()))}) for s in raw["sections"])
     titles = {s.table: s.title for s in sections if s.table}
     return Form(

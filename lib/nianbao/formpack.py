@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from .form import Form, load_form
+from .form import PACK_LOADER, Form, load_form
 
 FORM_FILE = "form.yaml"
 NARRATIVE_FILE = "narrative.yaml"
@@ -93,7 +93,7 @@ def _read_yaml(path: Path, form_id: str) -> dict | None:
     """An optional data file of the pack (None when absent); its ``form:``, if written, must be the pack's."""
     if not path.is_file():
         return None
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=PACK_LOADER) or {}
     if data.get("form", form_id) != form_id:
         raise ValueError(f"{path}: form {data.get('form')!r} does not match {form_id!r}")
     return data

@@ -15,10 +15,16 @@ construction (``order``) and then by name, never by registration order, for the 
 """
 from __future__ import annotations
 
+import threading
 from importlib import metadata
 from typing import Any, Callable, Iterable
 
 from .errors import InputError
+
+
+# Entry points are loaded under one lock: another thread looking up a name meanwhile waits for the
+# whole group instead of seeing it half loaded (the batch prepares its last step on a thread).
+_LOADING = threading.RLock()
 
 
 class RegistryError(InputError):
@@ -36,7 +42,8 @@ class Registry:
         self._load = load  # (name, what an entry point or builtin spec resolves to) -> the registered object
         self._builtin = tuple(builtin)  # (name, "module:attr") resolved lazily like entry points
         self._items: dict[str, Any] = {}
-        self._entry_points_loaded = False
+        self._entry_points_loaded = False  # set when loading starts (a loader may look names up)
+        self._entry_points_done = False
 
     # -- registration -----------------------------------------------------------------------------
     def register(self, name: str, obj: Any, *, replace: bool = False) -> Any:
@@ -50,6 +57,10 @@ class Registry:
 
     def register_entry_points(self) -> None:
         """Register every entry point of the group (and the builtin specs) not registered yet."""
+        with _LOADING:
+            self._register_entry_points()
+
+    def _register_entry_points(self) -> None:
         self._entry_points_loaded = True
         specs: list[tuple[str, Callable[[], Any]]] = []
         for name, target in self._builtin:
@@ -62,10 +73,14 @@ class Registry:
                 continue
             obj = loader()
             self._items[name] = self._load(name, obj) if self._load else obj
+        self._entry_points_done = True
 
     def _ensure(self) -> None:
-        if not self._entry_points_loaded:
-            self.register_entry_points()
+        if self._entry_points_done:
+            return
+        with _LOADING:
+            if not self._entry_points_loaded:
+                self._register_entry_points()
 
     # -- lookup -----------------------------------------------------------------------------------
     def get(self, name: str) -> Any:
