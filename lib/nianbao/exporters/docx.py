@@ -15,6 +15,10 @@ and, for a report that failed validation, the 未通过校验 banner.
   SC); ``fontconfig/nianbao-fonts.conf`` beside this module maps the names for LibreOffice.
 - Tables are real Word tables, merged header cells as printed (from the HTML's rowspan/colspan,
   which come from the form definition), header rows repeated on every page, no row split.
+- Charts (inline SVG, e.g. the year-over-year block) are pictures in place: the chart's title as a
+  caption, then the chart as a PNG drawn by the kit's headless Chromium (:mod:`.chartpng`) at its
+  natural size (1 px = 1/96 in, at most the text width), then the chart's figures as a table (its text
+  equivalent). Only a document with charts needs Chromium; without it that export is a SetupError.
 - Deterministic: fixed core properties and zip timestamps, so the same notebook gives the same bytes.
 """
 from __future__ import annotations
@@ -22,9 +26,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from traitlets import default
+from traitlets import Unicode, default
 
 from .html import ReportHTMLExporter
 
@@ -51,6 +56,10 @@ class ReportDocxExporter(ReportHTMLExporter):
     export_from_notebook = "nianbao report (Word)"
     output_mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
+    chromium_executable = Unicode(
+        "", help="Chromium that draws the charts; empty: $NIANBAO_CHROMIUM, else chromium on PATH."
+    ).tag(config=True)
+
     @default("file_extension")
     def _file_extension_default(self):
         return ".docx"
@@ -62,7 +71,7 @@ class ReportDocxExporter(ReportHTMLExporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         html, resources = super().from_notebook_node(nb, resources=resources, **kw)
         title = (nb.metadata.get("nianbao") or {}).get("title") or ""
-        data = html_to_docx(html, title=title)
+        data = html_to_docx(html, title=title, executable=self.chromium_executable or None)
         resources["output_extension"] = ".docx"
         return data, resources
 
@@ -159,6 +168,10 @@ def new_document():
     _paragraph_style(doc, "NB Stamp", font=HEADING1_FONT, size=STAMP_PT, bold=True, color=RED, align=AL.CENTER,
                      line=None, after=4)
     _paragraph_style(doc, "NB Footer", font=BODY_FONT, size=14, align=AL.CENTER, line=None)
+    _paragraph_style(doc, "NB Caption", font=HEADING1_FONT, size=TABLE_PT, align=AL.CENTER, line=None, before=6,
+                     after=2, keep_next=True)
+    _paragraph_style(doc, "NB Figure", font=BODY_FONT, size=TABLE_PT, align=AL.CENTER, line=None, after=4,
+                     keep_next=True)  # not an exact line height: that would cut the picture
     _declare_fallbacks(doc)
     _footer_page_numbers(doc, sec)
     return doc
@@ -239,8 +252,8 @@ def _inline(paragraph, el, *, bold=None, italic=None, skip_blocks=False) -> None
     add(el.text or "", bold, italic)
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in ("style", "script") or (skip_blocks and tag in BLOCK_TAGS):
-            pass
+        if tag in ("style", "script", "svg") or (skip_blocks and tag in BLOCK_TAGS):
+            pass  # a chart is a block of its own (:func:`_picture`), never its labels run together
         elif tag == "br":
             paragraph.add_run().add_break()
         elif tag == "img":
@@ -291,8 +304,8 @@ def _border(paragraph, color=RED) -> None:
     ppr.append(bdr)
 
 
-def _blocks(doc, el) -> None:
-    """Add the block content of ``el`` to the document."""
+def _blocks(doc, el, pictures=()) -> None:
+    """Add the block content of ``el`` to the document (``pictures``: the drawn charts, see :func:`_charts`)."""
     def loose(text):
         if text and text.strip():
             _para(doc, "NB Body", text=text.strip())
@@ -301,8 +314,12 @@ def _blocks(doc, el) -> None:
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
         cls = _classes(child)
-        if tag in ("style", "script", "hr", "svg") or not tag:  # an SVG chart comes with its figures as a table
+        if tag == "svg":
+            _picture(doc, child, pictures)
+        elif tag in ("style", "script", "hr") or not tag:
             pass
+        elif "nb-chart-caption" in cls and _drawn_in_figure(child):
+            pass  # the chart's title is its picture's caption already
         elif "nb-title" in cls:
             for part in child:
                 if isinstance(part.tag, str) and _text(part):
@@ -350,7 +367,7 @@ def _blocks(doc, el) -> None:
                 _strip_leading(p)
                 for sub in li:
                     if sub.tag in ("ul", "ol", "p", "table"):
-                        _blocks(doc, _wrap(sub))
+                        _blocks(doc, _wrap(sub), pictures)
         elif tag == "table":
             _table(doc, child)
         elif tag == "pre":
@@ -360,7 +377,7 @@ def _blocks(doc, el) -> None:
                 p = _para(doc, "NB Banner", text=_text(child))
                 _border(p)
             else:
-                _blocks(doc, child)
+                _blocks(doc, child, pictures)
         else:  # inline element directly in a block container
             p = _add(doc, "NB Body")
             _inline(p, _wrap(child))
@@ -369,6 +386,75 @@ def _blocks(doc, el) -> None:
                 p._p.getparent().remove(p._p)
             continue
         loose(child.tail)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Charts
+
+CHART_INDEX = "data-nb-chart"  # set on each <svg> of the parsed page: its place in the drawn pictures
+
+
+@dataclass(frozen=True)
+class Picture:
+    png: bytes
+    width_mm: float  # as placed in the document
+    title: str  # caption and alternative text
+
+
+def _svg_title(svg) -> str:
+    for child in svg:
+        if isinstance(child.tag, str) and child.tag.lower() == "title":
+            return _text(child)
+    return (svg.get("aria-label") or "").strip()
+
+
+def _charts(root, executable: str | None = None) -> list[Picture]:
+    """Draw every <svg> of the page (one browser call; none without an SVG) and number them."""
+    from lxml import html as lhtml
+
+    from . import chartpng
+
+    svgs = [el for el in root.iter() if isinstance(el.tag, str) and el.tag.lower() == "svg"
+            and not any(isinstance(a.tag, str) and a.tag.lower() == "svg" for a in el.iterancestors())]
+    if not svgs:
+        return []
+    boxes = [chartpng.svg_box(s.get("width"), s.get("height"), s.get("viewBox") or s.get("viewbox")) for s in svgs]
+    markup = []
+    for s in svgs:
+        c = _copy(s)
+        markup.append(lhtml.tostring(c, encoding="unicode"))
+    pngs = chartpng.draw(zip(markup, boxes), executable=executable)
+    out = []
+    for i, (s, png) in enumerate(zip(svgs, pngs)):
+        s.set(CHART_INDEX, str(i))
+        px_w = chartpng.png_size(png)[0] / chartpng.SCALE
+        out.append(Picture(png, min(px_w * 25.4 / 96, TEXT_WIDTH_MM), _svg_title(s)))
+    return out
+
+
+def _picture(doc, svg, pictures) -> None:
+    """The chart's caption, then its picture, where the <svg> is."""
+    from docx.shared import Mm
+
+    index = svg.get(CHART_INDEX)
+    if index is None or int(index) >= len(pictures):
+        return
+    pic = pictures[int(index)]
+    if pic.title:
+        _para(doc, "NB Caption", text=pic.title)
+    p = _add(doc, "NB Figure")
+    shape = p.add_run().add_picture(io.BytesIO(pic.png), width=Mm(pic.width_mm))
+    doc_pr = shape._inline.docPr
+    doc_pr.set("descr", pic.title)
+    doc_pr.set("name", f"图表 {int(index) + 1}")
+
+
+def _drawn_in_figure(el) -> bool:
+    """Whether ``el`` is in a <figure> whose chart was drawn as a picture."""
+    for a in el.iterancestors():
+        if a.tag == "figure":
+            return any(s.get(CHART_INDEX) is not None for s in a.iter("svg"))
+    return False
 
 
 def _wrap(el):
@@ -536,18 +622,19 @@ def _table(doc, table_el) -> None:
 # Entry point
 
 
-def html_to_docx(html: str, *, title: str = "") -> bytes:
-    """The publication HTML page as deterministic .docx bytes."""
+def html_to_docx(html: str, *, title: str = "", executable: str | None = None) -> bytes:
+    """The publication HTML page as deterministic .docx bytes (its charts drawn by ``executable``'s Chromium)."""
     from lxml import html as lhtml
 
     root = lhtml.document_fromstring(html)
     main = root.find(".//main") if root.find(".//main") is not None else root.find(".//body")
+    pictures = _charts(main, executable)
     doc = new_document()
     body = doc.element.body
     # the default template's empty first paragraph
     for p in list(body.iterchildren(_qn("w:p"))):
         body.remove(p)
-    _blocks(doc, main)
+    _blocks(doc, main, pictures)
     cp = doc.core_properties
     cp.title = title
     cp.author = cp.last_modified_by = "nianbao"
