@@ -40,12 +40,13 @@ R_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 
 @pytest.fixture(scope="module")
 def yoy(tmp_path_factory):
-    """(project, report, block HTML, notebook path): the block displayed in a notebook, as the report shows it."""
+    """(project, report, block HTML, notebook path, 2021 values): the block displayed in a notebook, as the
+    report shows it."""
     root = tmp_path_factory.mktemp("docx-charts") / "project"
     for part in ("params", "data", "notebooks"):
         shutil.copytree(REPO / part, root / part)
     (root / "outputs").mkdir()
-    write_prior_year(root)
+    prior = write_prior_year(root)
     opt_in(root)
     report = open_report("zhungeer", 2022, root)
     block = report.year_over_year()
@@ -55,12 +56,12 @@ def yoy(tmp_path_factory):
     nb.metadata["nianbao"] = {"title": "准格尔旗人民政府2022年政府信息公开工作年度报告"}
     path = root.parent / "yoy.ipynb"
     nbformat.write(nb, path)
-    return root, report, block.html, path
+    return root, report, block.html, path, prior
 
 
 @pytest.fixture(scope="module")
 def exported(yoy, tmp_path_factory):
-    _, _, _, nb_path = yoy
+    nb_path = yoy[3]
     data, _ = ReportDocxExporter().from_filename(str(nb_path))
     path = tmp_path_factory.mktemp("docx-out") / "yoy.docx"
     path.write_bytes(data)
@@ -100,7 +101,7 @@ def body_items(d):
 
 
 def test_each_chart_is_a_picture_between_its_title_and_its_figures(yoy, exported):
-    _, report, html, _ = yoy
+    _, report, html, _, _ = yoy
     spec = views(report.form)
     d = docx.Document(str(exported))
     items = body_items(d)
@@ -123,7 +124,7 @@ def test_each_chart_is_a_picture_between_its_title_and_its_figures(yoy, exported
 
 
 def test_each_png_is_the_chart_box_at_twice_the_pixels_and_fits_the_text_width(yoy, exported):
-    _, _, html, _ = yoy
+    html = yoy[2]
     d = docx.Document(str(exported))
     pictures = [item for item in body_items(d) if item[0] == "picture"]
     boxes = svg_boxes(html)
@@ -148,7 +149,7 @@ print(hashlib.sha256(export(__import__("pathlib").Path(sys.argv[1]), "docx")).he
 
 
 def test_two_exports_in_two_processes_are_the_same_bytes(yoy, exported):
-    _, _, _, nb_path = yoy
+    nb_path = yoy[3]
     digests = set()
     for seed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
@@ -190,7 +191,7 @@ def test_svg_box(width, height, viewbox, box):
 
 
 def test_libreoffice_opens_the_file_and_prints_every_picture(yoy, exported, tmp_path):
-    _, report, html, _ = yoy
+    _, report, html, _, _ = yoy
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "LibreOffice is missing: run `make setup` (installs libreoffice-writer)"
     conf = tmp_path / "fonts.conf"
@@ -206,10 +207,17 @@ def test_libreoffice_opens_the_file_and_prints_every_picture(yoy, exported, tmp_
     assert [(int(r[3]), int(r[4])) for r in rows] == [(math.ceil(w) * 2, math.ceil(h) * 2)
                                                       for _, w, h in svg_boxes(html)]
     assert {(r[12], r[13]) for r in rows} == {("192", "192")}  # placed at the natural size: 2 px per 1/96 in
-    text = re.sub(r"\s+", "", subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                                             check=True).stdout)
-    titles = [re.sub(r"\s+", "", c.title) for c in views(report.form).charts]
-    assert all(t in text for t in titles)
+    layout = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                            check=True).stdout
+    lines = [re.sub(r"\s+", "", line) for line in layout.splitlines() if line.strip()]
+    at = 0
+    for chart in views(report.form).charts:  # caption, then the figures table: a heading, a row per bar, each on one line
+        at = lines.index(re.sub(r"\s+", "", chart.title), at)
+        assert lines[at + 1] == "项目2021年2022年", chart.title
+        for n, bar in enumerate(chart.bars):
+            assert lines[at + 2 + n] == f"{bar.label}{bar.value(yoy[4])}{bar.value(report.figures.values)}"
+    new = views(report.form).figure("new")
+    assert f"{new.label}5557增加2（增长3.6%）" in lines  # the key figures: a change on one line too
 
 
 def no_chromium(monkeypatch, tmp_path):
@@ -223,7 +231,7 @@ def no_chromium(monkeypatch, tmp_path):
 
 def test_without_chromium_a_report_with_charts_is_a_setup_error_that_says_what_to_install(
         yoy, monkeypatch, tmp_path):
-    _, _, _, nb_path = yoy
+    nb_path = yoy[3]
     no_chromium(monkeypatch, tmp_path)
     with pytest.raises(SetupError) as info:
         ReportDocxExporter().from_filename(str(nb_path))

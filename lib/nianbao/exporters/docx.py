@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -537,11 +538,11 @@ def _column_widths(placed, ncols, cls) -> list[float]:
     n_num = sum(numeric)
     if not n_num or n_num == ncols:
         return [TEXT_WIDTH_MM / ncols] * ncols
-    num_w = min(12.0, 0.62 * TEXT_WIDTH_MM / n_num)
+    num_w = _number_widths(placed, numeric, min(12.0, 0.62 * TEXT_WIDTH_MM / n_num))
     grp_w = 13.5  # fits “（三）” on one line at 五号
     n_grp = sum(1 for i in range(ncols) if group[i] and not numeric[i])
     rest = [i for i in range(ncols) if not numeric[i] and not group[i]]
-    left = TEXT_WIDTH_MM - num_w * n_num - grp_w * n_grp
+    left = TEXT_WIDTH_MM - sum(num_w.values()) - grp_w * n_grp
     if not rest:
         rest = [i for i in range(ncols) if not numeric[i]]
         left += grp_w * n_grp
@@ -549,12 +550,44 @@ def _column_widths(placed, ncols, cls) -> list[float]:
     out = []
     for i in range(ncols):
         if numeric[i]:
-            out.append(num_w)
+            out.append(num_w[i])
         elif group[i] and i not in rest:
             out.append(grp_w)
         else:
             out.append(left / len(rest))
     return out
+
+
+def _cell_mm(text: str) -> float:
+    """Width of a cell's text on one line at 五号 (CJK and full-width one em, others 0.62 em), with the
+    cell's 1 mm margins and a little room for bold."""
+    em = TABLE_PT * 25.4 / 72
+    return sum(em if unicodedata.east_asian_width(ch) in "WF" else em * 0.62 for ch in text) + 3.5
+
+
+def _number_widths(placed, numeric, base: float) -> dict[int, float]:
+    """Width of each number column: ``base``, wider where a figure would not fit on one line (a number is
+    never broken), and where its one-column headings would not either if the number columns still take
+    at most 62% of the text width (small tables, e.g. a chart's figures; the form's tables keep ``base``)."""
+    cols = [i for i, n in enumerate(numeric) if n]
+    body = {i: base for i in cols}
+    head = dict(body)
+    for r, c, rs, cs, cell, is_head in placed:
+        if cs == 1 and c in body:
+            need = _cell_mm(_text(cell))
+            if is_head:
+                head[c] = max(head[c], need)
+            else:
+                body[c] = max(body[c], need)
+                head[c] = max(head[c], need)
+    limit = 0.62 * TEXT_WIDTH_MM
+    if sum(head.values()) <= limit:
+        return head
+    total = sum(body.values())
+    if total <= limit:
+        return body
+    shrink = (limit - base * len(cols)) / (total - base * len(cols))
+    return {i: base + (w - base) * shrink for i, w in body.items()}
 
 
 def _table(doc, table_el) -> None:
