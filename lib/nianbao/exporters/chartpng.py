@@ -10,8 +10,9 @@ show SVG (the Word exporter: Word before 2016, WPS and LibreOffice differ on SVG
 - Deterministic: the same SVG gives the same pixels on the same Chromium and fonts, and
   :func:`normalise_png` keeps only the chunks that carry the picture (no text, time or physical-size
   chunk), so the same SVG gives the same bytes.
-- No Chromium (or no Chinese font) is a :class:`~nianbao.errors.SetupError` (exit 6) saying what to
-  install; only documents that contain a chart ever need one.
+- No Chromium (or no Chinese font, or a label character no installed font has) is a
+  :class:`~nianbao.errors.SetupError` (exit 6) saying what to install; only documents that contain a
+  chart ever need Chromium.
 """
 from __future__ import annotations
 
@@ -116,10 +117,13 @@ def _draw_job(browser: _browser.Browser, charts: list[tuple[str, tuple[int, int]
     return job
 
 
-def draw(charts, *, executable: str | None = None, scale: int = SCALE, timeout: float = 120.0) -> list[bytes]:
+def draw(charts, *, text: str = "", executable: str | None = None, scale: int = SCALE,
+         timeout: float = 120.0) -> list[bytes]:
     """PNG bytes for each ``(svg markup, box in CSS px)`` of ``charts``, in order, with one browser call.
 
-    The markup is parsed as HTML (inline SVG in an HTML page), as in the report page itself.
+    The markup is parsed as HTML (inline SVG in an HTML page), as in the report page itself. ``text``:
+    the charts' labels; a character no installed font has would be drawn as an empty box, so it is a
+    SetupError naming it (as the PDF exporter's glyph check).
     """
     charts = list(charts)
     if not charts:
@@ -129,6 +133,11 @@ def draw(charts, *, executable: str | None = None, scale: int = SCALE, timeout: 
         browser = _browser.shared_browser(executable, PURPOSE)
     except SetupError as exc:
         raise SetupError(f"{exc}（本报告有 {len(charts)} 幅图表；没有图表的报告导出 Word 不需要浏览器。）") from None
+    missing = _browser.uncovered_chars(text)
+    if missing:
+        raise SetupError(
+            f"图表中有字符在本机字体中没有字形，会画成空白方框：{missing}。请安装包含这些字符的字体，例如 "
+            "sudo apt-get install fonts-noto-cjk fonts-noto-cjk-extra（或 `make setup`），或改写这些字符。")
     sized = [(svg, (math.ceil(box[0]), math.ceil(box[1]))) for svg, box in charts]
     try:
         pngs = browser.call(_draw_job(browser, sized, scale, timeout), timeout=timeout + 30)

@@ -424,7 +424,9 @@ def _charts(root, executable: str | None = None) -> list[Picture]:
     for s in svgs:
         c = _copy(s)
         markup.append(lhtml.tostring(c, encoding="unicode"))
-    pngs = chartpng.draw(zip(markup, boxes), executable=executable)
+    labels = "".join(t.text_content() for s in svgs for t in s.iter() if isinstance(t.tag, str)
+                     and t.tag.lower() in ("text", "tspan", "textpath"))
+    pngs = chartpng.draw(zip(markup, boxes), text=labels, executable=executable)
     out = []
     for i, (s, png) in enumerate(zip(svgs, pngs)):
         s.set(CHART_INDEX, str(i))
