@@ -118,6 +118,8 @@ def test_each_chart_is_a_picture_between_its_title_and_its_figures(yoy, exported
         assert [r.cells[0].text for r in table.rows[1:]] == list(chart.labels)
         cur = [r.cells[2].text for r in table.rows[1:]]
         assert cur == [str(b.value(report.figures.values)) for b in chart.bars]
+        keep = [all(p.paragraph_format.keep_with_next for c in r.cells for p in c.paragraphs) for r in table.rows]
+        assert keep == [True] * (len(table.rows) - 1) + [False]  # on the page of its picture
     texts = [item[1] for item in items if item[0] == "p"]
     for chart in spec.charts:
         assert texts.count(chart.title) == 1  # the hidden caption of the HTML is not repeated

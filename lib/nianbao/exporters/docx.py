@@ -649,6 +649,11 @@ def _table(doc, table_el) -> None:
             for run in p.runs:
                 run.bold = True
                 run.font.color.rgb = _rgb(RED)
+    if _drawn_in_figure(table_el):  # a chart's figures stay on the page of its picture (a few rows)
+        for row in table.rows[:-1]:
+            for cell in row.cells:
+                for par in cell.paragraphs:
+                    par.paragraph_format.keep_with_next = True
     # a small gap after the table
     _add(doc, "NB Table Text").paragraph_format.space_after = _pt(6)
 
