@@ -1,8 +1,8 @@
-"""No network, proven: a real PDF export (the nianbao_pdf exporter, headless Chromium) runs inside a
-network namespace that has only a loopback interface, under ``strace -f``, and every socket call of
-every process (Python, Playwright's driver, each Chromium process) is checked: no DNS query, no TCP
-connection and no datagram to anything but loopback. The page asks for remote images, styles and
-links on purpose.
+"""No network, proven: a real PDF export (the nianbao_pdf exporter, headless Chromium) and a Word export
+whose SVG chart Chromium draws as a picture (nianbao_docx) run inside a network namespace that has only
+a loopback interface, under ``strace -f``, and every socket call of every process (Python, Playwright's
+driver, each Chromium process) is checked: no DNS query, no TCP connection and no datagram to anything
+but loopback. The page and the chart ask for remote images, styles and links on purpose.
 
 Needs root (``ip netns``) and strace (scripts/setup-system.sh installs iproute2 and strace).
 """
@@ -38,6 +38,15 @@ EXPORT = textwrap.dedent("""
     import time
     time.sleep(1)  # give background services the time to try the network after the print
     open(sys.argv[1], "wb").write(pdf)
+    from nianbao.exporters.docx import ReportDocxExporter
+    cell.outputs[0]["data"]["text/html"] = (
+        '<figure><svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">'
+        '<title>图表</title><style>@import url(https://fonts.googleapis.com/css?family=Noto);</style>'
+        '<image href="https://www.google.com/logo.png" width="20" height="20"/>'
+        '<text x="4" y="30" font-family="Noto Serif CJK SC">申请57件</text></svg></figure>')
+    docx, _ = ReportDocxExporter().from_notebook_node(nb)
+    time.sleep(1)
+    open(sys.argv[2], "wb").write(docx)
 """)
 
 # strace -yy annotates every socket argument with its protocol and, once connected, both ends:
@@ -103,6 +112,7 @@ def test_pdf_export_sends_nothing_beyond_loopback(tmp_path):
         assert shutil.which(tool), f"{tool} is missing: run `make setup` (scripts/setup-system.sh installs it)"
     ns = f"nianbao-offline-{uuid.uuid4().hex[:8]}"
     script, trace, pdf = tmp_path / "export.py", tmp_path / "trace.txt", tmp_path / "out.pdf"
+    word = tmp_path / "out.docx"
     script.write_text(EXPORT, encoding="utf-8")
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
@@ -112,7 +122,7 @@ def test_pdf_export_sends_nothing_beyond_loopback(tmp_path):
         assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]
         proc = subprocess.run(
             ["ip", "netns", "exec", ns, "strace", "-f", "--seccomp-bpf", "-qq", "-yy", "-e", "trace=connect,sendto,sendmsg,sendmmsg",
-             "-o", str(trace), sys.executable, str(script), str(pdf)],
+             "-o", str(trace), sys.executable, str(script), str(pdf), str(word)],
             capture_output=True, text=True, timeout=180)
     finally:
         subprocess.run(["ip", "netns", "delete", ns], check=False)
@@ -120,6 +130,9 @@ def test_pdf_export_sends_nothing_beyond_loopback(tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "本年度新收申请57件" in re.sub(r"\s+", "", text)
+    import docx
+
+    assert [s.width for s in docx.Document(str(word)).inline_shapes] == [docx.shared.Mm(120 * 25.4 / 96)]
     log = trace.read_text(encoding="utf-8", errors="replace")
     assert "UNIX" in log and len({line.split()[0] for line in log.splitlines()}) > 5  # every process was traced
     problems, probes = network_calls(log)

@@ -153,8 +153,8 @@ def test_charts_print_in_the_pdf_with_chinese_labels(project_dir):
         assert expected in flat, expected
 
 
-def test_charts_reach_the_word_file_as_tables(project_dir, tmp_path):
-    """The Word exporter cannot draw SVG: it skips the chart and keeps the chart's figures as a table."""
+def test_charts_reach_the_word_file_with_their_tables(project_dir, tmp_path):
+    """The Word file has each chart's figures as a table after its picture (pictures: test_docx_charts.py)."""
     import docx
 
     from nianbao.exporters.docx import html_to_docx

@@ -67,8 +67,8 @@ def block_html(form, year: int, current: dict, previous: dict) -> str:
 
 
 def _chart_data(chart, series) -> str:
-    """The chart's figures as a table, for outputs that cannot draw SVG (the Word exporter skips the SVG and
-    keeps this); hidden in the HTML page and the PDF (report.css), where the chart shows them."""
+    """The chart's figures as a table: the chart's text equivalent in the Word file (which shows the chart
+    as a picture, then this table); hidden in the HTML page and the PDF (report.css), where the chart shows them."""
     head = "".join(f"<th>{escape(s.name)}</th>" for s in series)
     rows = "".join(f'<tr><th class="row-label">{escape(label)}</th>'
                    + "".join(f'<td class="num">{escape(_value("count", s.values[i]))}</td>' for s in series) + "</tr>"

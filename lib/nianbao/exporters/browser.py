@@ -67,14 +67,16 @@ CJK_FONT_FILE_HINTS = ("CJK", "SourceHan", "wqy", "WenQuanYi", "uming", "ukai", 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 
 
-def find_chromium(explicit: str | None = None) -> str:
-    """Path of the Chromium executable to drive; SetupError saying how to install it when absent."""
+def find_chromium(explicit: str | None = None, purpose: str = "生成 PDF") -> str:
+    """Path of the Chromium executable to drive; SetupError saying how to install it when absent.
+
+    ``purpose`` names, in the message, what needs the browser (生成 PDF, 在 Word 文件中绘制图表 …)."""
     wanted = explicit or os.environ.get(CHROMIUM_ENV)
     if wanted:
         path = shutil.which(wanted) or (wanted if os.access(wanted, os.X_OK) else None)
         if not path:
             source = "设置" if explicit else f"环境变量 {CHROMIUM_ENV}"
-            raise SetupError(f"找不到{source}指定的 Chromium 浏览器：{wanted}。生成 PDF 需要 Chromium：{INSTALL_HINT}。")
+            raise SetupError(f"找不到{source}指定的 Chromium 浏览器：{wanted}。{purpose}需要 Chromium：{INSTALL_HINT}。")
         return path
     for name in CHROMIUM_NAMES:
         path = shutil.which(name)
@@ -85,7 +87,7 @@ def find_chromium(explicit: str | None = None) -> str:
     if os.access(DEBIAN_CHROMIUM_BINARY, os.X_OK):
         return str(DEBIAN_CHROMIUM_BINARY)
     raise SetupError(
-        f"生成 PDF 需要 Chromium 浏览器，但本机没有安装。请运行：{INSTALL_HINT}。"
+        f"{purpose}需要 Chromium 浏览器，但本机没有安装。请运行：{INSTALL_HINT}。"
         f"也可用环境变量 {CHROMIUM_ENV} 指定浏览器程序的路径。"
     )
 
@@ -139,7 +141,7 @@ def uncovered_chars(text: str) -> str:
 _fonts_ok: set = set()
 
 
-def require_cjk_font() -> list[str]:
+def require_cjk_font(purpose: str = "生成 PDF") -> list[str]:
     """SetupError unless a font covering Chinese is installed. Success is remembered per process."""
     key = (os.environ.get("FONTCONFIG_FILE"), os.environ.get("FONTCONFIG_PATH"))
     if key in _fonts_ok:
@@ -147,7 +149,7 @@ def require_cjk_font() -> list[str]:
     fonts = find_cjk_fonts()
     if not fonts:
         raise SetupError(
-            "生成 PDF 需要中文字体，但本机没有安装任何支持中文的字体（`fc-list :lang=zh` 为空），"
+            f"{purpose}需要中文字体，但本机没有安装任何支持中文的字体（`fc-list :lang=zh` 为空），"
             f"打印出来的中文会是空白方框。请运行：sudo apt-get install fonts-noto-cjk（或 `make setup`）。"
         )
     _fonts_ok.add(key)
@@ -247,12 +249,12 @@ _shared: dict[str, Browser] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_browser(executable: str | None = None) -> Browser:
+def shared_browser(executable: str | None = None, purpose: str = "生成 PDF") -> Browser:
     """The process's browser for ``executable`` (found with :func:`find_chromium`), started on first use.
 
     Forked children (multiprocessing) get their own: a browser never crosses a fork.
     """
-    path = find_chromium(executable)
+    path = find_chromium(executable, purpose)
     with _shared_lock:
         browser = _shared.get(path)
         if browser is None or browser.pid != os.getpid() or not browser.alive:

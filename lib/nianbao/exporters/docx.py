@@ -15,16 +15,22 @@ and, for a report that failed validation, the 未通过校验 banner.
   SC); ``fontconfig/nianbao-fonts.conf`` beside this module maps the names for LibreOffice.
 - Tables are real Word tables, merged header cells as printed (from the HTML's rowspan/colspan,
   which come from the form definition), header rows repeated on every page, no row split.
+- Charts (inline SVG, e.g. the year-over-year block) are pictures in place: the chart's title as a
+  caption, then the chart as a PNG drawn by the kit's headless Chromium (:mod:`.chartpng`) at its
+  natural size (1 px = 1/96 in, at most the text width), then the chart's figures as a table (its text
+  equivalent). Only a document with charts needs Chromium; without it that export is a SetupError.
 - Deterministic: fixed core properties and zip timestamps, so the same notebook gives the same bytes.
 """
 from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from traitlets import default
+from traitlets import Unicode, default
 
 from .html import ReportHTMLExporter
 
@@ -51,6 +57,10 @@ class ReportDocxExporter(ReportHTMLExporter):
     export_from_notebook = "nianbao report (Word)"
     output_mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
+    chromium_executable = Unicode(
+        "", help="Chromium that draws the charts; empty: $NIANBAO_CHROMIUM, else chromium on PATH."
+    ).tag(config=True)
+
     @default("file_extension")
     def _file_extension_default(self):
         return ".docx"
@@ -62,7 +72,7 @@ class ReportDocxExporter(ReportHTMLExporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         html, resources = super().from_notebook_node(nb, resources=resources, **kw)
         title = (nb.metadata.get("nianbao") or {}).get("title") or ""
-        data = html_to_docx(html, title=title)
+        data = html_to_docx(html, title=title, executable=self.chromium_executable or None)
         resources["output_extension"] = ".docx"
         return data, resources
 
@@ -159,6 +169,10 @@ def new_document():
     _paragraph_style(doc, "NB Stamp", font=HEADING1_FONT, size=STAMP_PT, bold=True, color=RED, align=AL.CENTER,
                      line=None, after=4)
     _paragraph_style(doc, "NB Footer", font=BODY_FONT, size=14, align=AL.CENTER, line=None)
+    _paragraph_style(doc, "NB Caption", font=HEADING1_FONT, size=TABLE_PT, align=AL.CENTER, line=None, before=6,
+                     after=2, keep_next=True)
+    _paragraph_style(doc, "NB Figure", font=BODY_FONT, size=TABLE_PT, align=AL.CENTER, line=None, after=4,
+                     keep_next=True)  # not an exact line height: that would cut the picture
     _declare_fallbacks(doc)
     _footer_page_numbers(doc, sec)
     return doc
@@ -239,8 +253,8 @@ def _inline(paragraph, el, *, bold=None, italic=None, skip_blocks=False) -> None
     add(el.text or "", bold, italic)
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in ("style", "script") or (skip_blocks and tag in BLOCK_TAGS):
-            pass
+        if tag in ("style", "script", "svg") or (skip_blocks and tag in BLOCK_TAGS):
+            pass  # a chart is a block of its own (:func:`_picture`), never its labels run together
         elif tag == "br":
             paragraph.add_run().add_break()
         elif tag == "img":
@@ -291,8 +305,8 @@ def _border(paragraph, color=RED) -> None:
     ppr.append(bdr)
 
 
-def _blocks(doc, el) -> None:
-    """Add the block content of ``el`` to the document."""
+def _blocks(doc, el, pictures=()) -> None:
+    """Add the block content of ``el`` to the document (``pictures``: the drawn charts, see :func:`_charts`)."""
     def loose(text):
         if text and text.strip():
             _para(doc, "NB Body", text=text.strip())
@@ -301,8 +315,12 @@ def _blocks(doc, el) -> None:
     for child in el:
         tag = child.tag if isinstance(child.tag, str) else ""
         cls = _classes(child)
-        if tag in ("style", "script", "hr", "svg") or not tag:  # an SVG chart comes with its figures as a table
+        if tag == "svg":
+            _picture(doc, child, pictures)
+        elif tag in ("style", "script", "hr") or not tag:
             pass
+        elif "nb-chart-caption" in cls and _drawn_in_figure(child):
+            pass  # the chart's title is its picture's caption already
         elif "nb-title" in cls:
             for part in child:
                 if isinstance(part.tag, str) and _text(part):
@@ -350,7 +368,7 @@ def _blocks(doc, el) -> None:
                 _strip_leading(p)
                 for sub in li:
                     if sub.tag in ("ul", "ol", "p", "table"):
-                        _blocks(doc, _wrap(sub))
+                        _blocks(doc, _wrap(sub), pictures)
         elif tag == "table":
             _table(doc, child)
         elif tag == "pre":
@@ -360,7 +378,7 @@ def _blocks(doc, el) -> None:
                 p = _para(doc, "NB Banner", text=_text(child))
                 _border(p)
             else:
-                _blocks(doc, child)
+                _blocks(doc, child, pictures)
         else:  # inline element directly in a block container
             p = _add(doc, "NB Body")
             _inline(p, _wrap(child))
@@ -369,6 +387,77 @@ def _blocks(doc, el) -> None:
                 p._p.getparent().remove(p._p)
             continue
         loose(child.tail)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Charts
+
+CHART_INDEX = "data-nb-chart"  # set on each <svg> of the parsed page: its place in the drawn pictures
+
+
+@dataclass(frozen=True)
+class Picture:
+    png: bytes
+    width_mm: float  # as placed in the document
+    title: str  # caption and alternative text
+
+
+def _svg_title(svg) -> str:
+    for child in svg:
+        if isinstance(child.tag, str) and child.tag.lower() == "title":
+            return _text(child)
+    return (svg.get("aria-label") or "").strip()
+
+
+def _charts(root, executable: str | None = None) -> list[Picture]:
+    """Draw every <svg> of the page (one browser call; none without an SVG) and number them."""
+    from lxml import html as lhtml
+
+    from . import chartpng
+
+    svgs = [el for el in root.iter() if isinstance(el.tag, str) and el.tag.lower() == "svg"
+            and not any(isinstance(a.tag, str) and a.tag.lower() == "svg" for a in el.iterancestors())]
+    if not svgs:
+        return []
+    boxes = [chartpng.svg_box(s.get("width"), s.get("height"), s.get("viewBox") or s.get("viewbox")) for s in svgs]
+    markup = []
+    for s in svgs:
+        c = _copy(s)
+        markup.append(lhtml.tostring(c, encoding="unicode"))
+    labels = "".join(t.text_content() for s in svgs for t in s.iter() if isinstance(t.tag, str)
+                     and t.tag.lower() in ("text", "tspan", "textpath"))
+    pngs = chartpng.draw(zip(markup, boxes), text=labels, executable=executable)
+    out = []
+    for i, (s, png) in enumerate(zip(svgs, pngs)):
+        s.set(CHART_INDEX, str(i))
+        px_w = chartpng.png_size(png)[0] / chartpng.SCALE
+        out.append(Picture(png, min(px_w * 25.4 / 96, TEXT_WIDTH_MM), _svg_title(s)))
+    return out
+
+
+def _picture(doc, svg, pictures) -> None:
+    """The chart's caption, then its picture, where the <svg> is."""
+    from docx.shared import Mm
+
+    index = svg.get(CHART_INDEX)
+    if index is None or int(index) >= len(pictures):
+        return
+    pic = pictures[int(index)]
+    if pic.title:
+        _para(doc, "NB Caption", text=pic.title)
+    p = _add(doc, "NB Figure")
+    shape = p.add_run().add_picture(io.BytesIO(pic.png), width=Mm(pic.width_mm))
+    doc_pr = shape._inline.docPr
+    doc_pr.set("descr", pic.title)
+    doc_pr.set("name", f"图表 {int(index) + 1}")
+
+
+def _drawn_in_figure(el) -> bool:
+    """Whether ``el`` is in a <figure> whose chart was drawn as a picture."""
+    for a in el.iterancestors():
+        if a.tag == "figure":
+            return any(s.get(CHART_INDEX) is not None for s in a.iter("svg"))
+    return False
 
 
 def _wrap(el):
@@ -451,11 +540,11 @@ def _column_widths(placed, ncols, cls) -> list[float]:
     n_num = sum(numeric)
     if not n_num or n_num == ncols:
         return [TEXT_WIDTH_MM / ncols] * ncols
-    num_w = min(12.0, 0.62 * TEXT_WIDTH_MM / n_num)
+    num_w = _number_widths(placed, numeric, min(12.0, 0.62 * TEXT_WIDTH_MM / n_num))
     grp_w = 13.5  # fits “（三）” on one line at 五号
     n_grp = sum(1 for i in range(ncols) if group[i] and not numeric[i])
     rest = [i for i in range(ncols) if not numeric[i] and not group[i]]
-    left = TEXT_WIDTH_MM - num_w * n_num - grp_w * n_grp
+    left = TEXT_WIDTH_MM - sum(num_w.values()) - grp_w * n_grp
     if not rest:
         rest = [i for i in range(ncols) if not numeric[i]]
         left += grp_w * n_grp
@@ -463,12 +552,44 @@ def _column_widths(placed, ncols, cls) -> list[float]:
     out = []
     for i in range(ncols):
         if numeric[i]:
-            out.append(num_w)
+            out.append(num_w[i])
         elif group[i] and i not in rest:
             out.append(grp_w)
         else:
             out.append(left / len(rest))
     return out
+
+
+def _cell_mm(text: str) -> float:
+    """Width of a cell's text on one line at 五号 (CJK and full-width one em, others 0.62 em), with the
+    cell's 1 mm margins and a little room for bold."""
+    em = TABLE_PT * 25.4 / 72
+    return sum(em if unicodedata.east_asian_width(ch) in "WF" else em * 0.62 for ch in text) + 3.5
+
+
+def _number_widths(placed, numeric, base: float) -> dict[int, float]:
+    """Width of each number column: ``base``, wider where a figure would not fit on one line (a number is
+    never broken), and where its one-column headings would not either if the number columns still take
+    at most 62% of the text width (small tables, e.g. a chart's figures; the form's tables keep ``base``)."""
+    cols = [i for i, n in enumerate(numeric) if n]
+    body = {i: base for i in cols}
+    head = dict(body)
+    for r, c, rs, cs, cell, is_head in placed:
+        if cs == 1 and c in body:
+            need = _cell_mm(_text(cell))
+            if is_head:
+                head[c] = max(head[c], need)
+            else:
+                body[c] = max(body[c], need)
+                head[c] = max(head[c], need)
+    limit = 0.62 * TEXT_WIDTH_MM
+    if sum(head.values()) <= limit:
+        return head
+    total = sum(body.values())
+    if total <= limit:
+        return body
+    shrink = (limit - base * len(cols)) / (total - base * len(cols))
+    return {i: base + (w - base) * shrink for i, w in body.items()}
 
 
 def _table(doc, table_el) -> None:
@@ -528,6 +649,11 @@ def _table(doc, table_el) -> None:
             for run in p.runs:
                 run.bold = True
                 run.font.color.rgb = _rgb(RED)
+    if _drawn_in_figure(table_el):  # a chart's figures stay on the page of its picture (a few rows)
+        for row in table.rows[:-1]:
+            for cell in row.cells:
+                for par in cell.paragraphs:
+                    par.paragraph_format.keep_with_next = True
     # a small gap after the table
     _add(doc, "NB Table Text").paragraph_format.space_after = _pt(6)
 
@@ -536,18 +662,19 @@ def _table(doc, table_el) -> None:
 # Entry point
 
 
-def html_to_docx(html: str, *, title: str = "") -> bytes:
-    """The publication HTML page as deterministic .docx bytes."""
+def html_to_docx(html: str, *, title: str = "", executable: str | None = None) -> bytes:
+    """The publication HTML page as deterministic .docx bytes (its charts drawn by ``executable``'s Chromium)."""
     from lxml import html as lhtml
 
     root = lhtml.document_fromstring(html)
     main = root.find(".//main") if root.find(".//main") is not None else root.find(".//body")
+    pictures = _charts(main, executable)
     doc = new_document()
     body = doc.element.body
     # the default template's empty first paragraph
     for p in list(body.iterchildren(_qn("w:p"))):
         body.remove(p)
-    _blocks(doc, main)
+    _blocks(doc, main, pictures)
     cp = doc.core_properties
     cp.title = title
     cp.author = cp.last_modified_by = "nianbao"
