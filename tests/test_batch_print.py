@@ -68,7 +68,8 @@ def test_batch_with_pdf_uses_one_browser_for_all_workers(tmp_path):
     result = run_batch(project, YEAR, jobs=2, formats=("html", "pdf"), progress=False, print_pages=2)
     assert result.exit_code == 0, [r.message for r in result.rows]
     state = json.loads((project.outputs_dir / str(YEAR) / ".batch-state.json").read_text(encoding="utf-8"))
-    assert state["last_run"]["print_service"] == {"browsers": 1, "pages": 2, "printed": len(synth.units)}
+    assert state["last_run"]["print_service"] == {"browsers": 1, "pages": 2, "printed": len(synth.units),
+                                                   "charts_drawn": 0}
     assert len({r["pid"] for r in state["units"].values()}) == 2  # both workers printed through it
     for u in synth.units:
         data = (project.output_dir(u.id, YEAR) / "report.pdf").read_bytes()
@@ -134,3 +135,25 @@ def test_print_service_pages_share_one_renderer_and_keep_playwrights_features(tm
         assert set(printpool.SERVICE_DISABLED_FEATURES) <= disabled
     finally:
         service.close()
+
+
+@pytest.mark.slow
+def test_print_service_draws_word_charts_like_the_process_browser():
+    """The Word exporter's chart pictures, drawn by the batch's browser, are the bytes drawn in-process."""
+    from nianbao.exporters import chartpng
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="240" height="90" viewBox="0 0 240 90">'
+           '<rect x="10" y="40" width="{w}" height="16" fill="#1f4e79"/>'
+           "<text x=\"10\" y=\"24\" font-family=\"'Noto Serif CJK SC',serif\" font-size=\"14\">{label}</text></svg>")
+    charts = [(svg.format(w=w, label=label), (240.0, 90.0)) for w, label in ((150, "予以公开"), (60, "部分公开"))]
+    alone = chartpng.draw(charts, text="予以公开部分公开")
+    service = printpool.PrintService(pages=2)
+    try:
+        printpool.connect(service.config)
+        drawn = chartpng.draw(charts, text="予以公开部分公开")
+        assert service.drawn == 2 and service.printed == 0
+    finally:
+        printpool.connect(None)
+        service.close()
+    assert [chartpng.png_size(p) for p in drawn] == [(480, 180), (480, 180)]
+    assert drawn == alone and drawn[0] != drawn[1]

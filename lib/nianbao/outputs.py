@@ -41,6 +41,7 @@ class OutputFormat:
     label: str  # link text on the dashboard
     selectable: bool = True  # False: written on every run, not named in --formats
     browser: bool = False  # printed by Chromium (the runner starts it early)
+    draws_charts: bool = False  # draws a report's charts with Chromium (only when it has any)
 
 
 def _from_entry_point(name: str, obj) -> OutputFormat:
@@ -62,7 +63,7 @@ def register(fmt: OutputFormat) -> None:
 
 register(OutputFormat("html", "report.html", "nianbao_html", "publication", "HTML"))
 register(OutputFormat("pdf", "report.pdf", "nianbao_pdf", "publication", "PDF", browser=True))
-register(OutputFormat("docx", "report.docx", "nianbao_docx", "publication", "Word"))
+register(OutputFormat("docx", "report.docx", "nianbao_docx", "publication", "Word", draws_charts=True))
 register(OutputFormat("evidence", "evidence.html", "nianbao_evidence", "evidence", "校验与来源", selectable=False))
 
 

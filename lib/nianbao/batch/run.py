@@ -289,7 +289,9 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
             from .validator import Validator
 
             validator = Validator(project, year, [j.unit for j in to_run], jobs)
-        if "pdf" in formats and executor == "local":
+        from ..outputs import FORMATS
+
+        if executor == "local" and any(FORMATS[f].browser or FORMATS[f].draws_charts for f in formats):
             from ..exporters.printpool import DEFAULT_PAGES
 
             printer = _print_service(max(1, min(jobs, print_pages or DEFAULT_PAGES)))
@@ -333,7 +335,7 @@ def _execute(project: Project, year: int, to_run: list[Job], state: BatchState, 
         if printer is not None:
             printer.close()
             state.last_run["print_service"] = {"browsers": printer.launches, "pages": printer.size,
-                                               "printed": printer.printed}
+                                               "printed": printer.printed, "charts_drawn": printer.drawn}
     ex.close()
 
 

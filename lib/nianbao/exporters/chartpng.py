@@ -128,9 +128,12 @@ def draw(charts, *, text: str = "", executable: str | None = None, scale: int = 
     charts = list(charts)
     if not charts:
         return []
+    from . import printpool
+
+    service = printpool.client()  # in a batch: the batch's one browser draws them
     try:
         _browser.require_cjk_font(PURPOSE)
-        browser = _browser.shared_browser(executable, PURPOSE)
+        browser = None if service is not None else _browser.shared_browser(executable, PURPOSE)
     except SetupError as exc:
         raise SetupError(f"{exc}（本报告有 {len(charts)} 幅图表；没有图表的报告导出 Word 不需要浏览器。）") from None
     missing = _browser.uncovered_chars(text)
@@ -140,7 +143,10 @@ def draw(charts, *, text: str = "", executable: str | None = None, scale: int = 
             "sudo apt-get install fonts-noto-cjk fonts-noto-cjk-extra（或 `make setup`），或改写这些字符。")
     sized = [(svg, (math.ceil(box[0]), math.ceil(box[1]))) for svg, box in charts]
     try:
-        pngs = browser.call(_draw_job(browser, sized, scale, timeout), timeout=timeout + 30)
+        if service is not None:
+            pngs = service.draw(sized, scale, timeout)
+        else:
+            pngs = browser.call(_draw_job(browser, sized, scale, timeout), timeout=timeout + 30)
     except SetupError:
         raise
     except Exception as exc:  # Playwright: the browser died or timed out while drawing

@@ -69,8 +69,8 @@ class ReportDocxExporter(ReportHTMLExporter):
     def _template_extension_default(self):
         return ".html.j2"  # the publication HTML, converted
 
-    def from_notebook_node(self, nb, resources=None, **kw):
-        html, resources = super().from_notebook_node(nb, resources=resources, **kw)
+    def finish_html(self, html, nb, resources):
+        """Convert the report's HTML page (see ReportHTMLExporter.report_html) to Word."""
         title = (nb.metadata.get("nianbao") or {}).get("title") or ""
         data = html_to_docx(html, title=title, executable=self.chromium_executable or None)
         resources["output_extension"] = ".docx"

@@ -12,7 +12,8 @@ authentication key): no network, not even loopback.
 Worker side: :func:`connect` (called once per worker, from the batch's worker config) makes
 :func:`nianbao.exporters.pdf.print_html` send its page here instead of starting a browser. The page is
 printed exactly as :func:`nianbao.exporters.pdf.print_html` prints it in-process (same options, same
-page set-up), so the PDF is the same either way. The Dask executor does not use the service: each
+page set-up), so the PDF is the same either way. The Word exporter's charts are drawn here too
+(:func:`nianbao.exporters.chartpng.draw`), so a batch with Word files starts no browser per worker. The Dask executor does not use the service: each
 Dask worker keeps a browser of its own (:mod:`nianbao.exporters.browser`), the pool per Dask worker.
 """
 from __future__ import annotations
@@ -76,6 +77,7 @@ class PrintService:
         self.loop = asyncio.new_event_loop()
         self.launches = 0
         self.printed = 0
+        self.drawn = 0  # chart pictures
         self._closing = False
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -108,6 +110,8 @@ class PrintService:
         self._context = None
         self._pages: asyncio.Queue = asyncio.Queue()  # idle pages of the current browser
         self._launch_lock = asyncio.Lock()
+        self._chart_lock = asyncio.Lock()
+        self._chart_pages: dict = {}  # device scale → page of the current browser
         await self._launch()
 
     async def _launch(self) -> None:
@@ -123,6 +127,7 @@ class PrintService:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SetupError(f"无法启动 Chromium（{self.executable}）：{first}。请确认已安装：{_browser.INSTALL_HINT}。") from exc
         self.launches += 1
+        self._chart_pages = {}
         # One context for every page (a context preloads browser UI of its own): the pages share it and,
         # with --renderer-process-limit=1, one renderer process.
         self._context = await self._browser.new_context(java_script_enabled=False, offline=True,
@@ -176,6 +181,37 @@ class PrintService:
         self.printed += 1
         return data
 
+    async def _draw(self, charts, scale: int, timeout: float) -> list[bytes]:
+        """Screenshots of ``charts`` as :func:`nianbao.exporters.chartpng.draw` takes them in-process."""
+        from .chartpng import PAGE
+
+        if self._browser is None or not self._browser.is_connected():
+            await self._ensure_browser()
+        async with self._chart_lock:  # one chart page per scale, one document's charts at a time
+            page = self._chart_pages.get(scale)
+            if page is None or page.is_closed():
+                context = await self._browser.new_context(java_script_enabled=False, offline=True,
+                                                          service_workers="block", device_scale_factor=scale,
+                                                          viewport={"width": 300, "height": 150})
+                await context.route("**/*", lambda route: route.abort())
+                page = self._chart_pages[scale] = await context.new_page()
+            try:
+                page.set_default_timeout(timeout * 1000)
+                out = []
+                for svg, (w, h) in charts:
+                    await page.set_viewport_size({"width": w, "height": h})
+                    await page.set_content(PAGE.replace("{svg}", svg), wait_until="load")
+                    out.append(await page.screenshot(type="png", animations="disabled", caret="hide", scale="device"))
+            except BaseException:
+                self._chart_pages.pop(scale, None)
+                try:
+                    await page.context.close()
+                except Exception:  # noqa: BLE001
+                    pass
+                raise
+        self.drawn += len(out)
+        return out
+
     async def _stop(self) -> None:
         for obj, method in ((getattr(self, "_browser", None), "close"), (getattr(self, "_pw", None), "stop")):
             if obj is not None:
@@ -206,8 +242,13 @@ class PrintService:
                 try:
                     if self._error is not None:
                         raise self._error
-                    html, options, timeout = request
-                    future = asyncio.run_coroutine_threadsafe(self._print(html, options, timeout), self.loop)
+                    if request[0] == "draw":  # ("draw", [(svg, (w, h)), …], scale, timeout)
+                        _, charts, scale, timeout = request
+                        work = self._draw(charts, int(scale), timeout)
+                    else:
+                        html, options, timeout = request
+                        work = self._print(html, options, timeout)
+                    future = asyncio.run_coroutine_threadsafe(work, self.loop)
                     reply = ("ok", future.result(timeout + 30))
                 except SetupError as exc:
                     reply = ("setup", str(exc))
@@ -246,12 +287,19 @@ class PrintClient:
         self._lock = threading.Lock()
 
     def print(self, html: str, options: dict, timeout: float) -> bytes:
+        return self._request((html, options, timeout))
+
+    def draw(self, charts: list, scale: int, timeout: float) -> list[bytes]:
+        """PNG screenshots of ``charts`` ([(svg markup, (width, height) px)]), see nianbao.exporters.chartpng."""
+        return self._request(("draw", [(svg, tuple(box)) for svg, box in charts], int(scale), timeout))
+
+    def _request(self, message):
         with self._lock:
             for attempt in (1, 2):
                 try:
                     if self._conn is None:
                         self._conn = Client(self.address, family="AF_UNIX", authkey=self.authkey)
-                    self._conn.send((html, options, timeout))
+                    self._conn.send(message)
                     kind, value = self._conn.recv()
                     break
                 except (OSError, EOFError) as exc:
