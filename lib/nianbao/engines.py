@@ -143,8 +143,12 @@ class KeptKernel:
             raise KernelControlError(
                 f"kernel control code failed: {content.get('ename')}: {content.get('evalue')}\n" + "".join(outputs))
 
-    def reset(self, cwd: str) -> None:
-        self.control(RESET_CODE.format(cwd=cwd))
+    def reset(self, cwd: str, handed: str | None = None) -> None:
+        """Reset the kernel for the next notebook and, in the same round trip, hand it ``handed``."""
+        code = RESET_CODE.format(cwd=cwd)
+        if handed:
+            code += "\n" + HAND_CODE.format(path=handed)
+        self.control(code)
 
     def shutdown(self) -> None:
         from jupyter_core.utils import run_sync
@@ -180,8 +184,10 @@ class _KernelPool:
         self.handed_validation: str | None = None  # for the next notebook (see hand_validation)
         self.started = 0  # kernels started by this process (for tests and the batch summary)
 
-    def acquire(self, kernel_name: str, cwd: str, startup_timeout: float) -> tuple[KeptKernel, bool]:
-        """A ready kernel for ``kernel_name``; the bool says whether it was just started (no reset needed)."""
+    def acquire(self, kernel_name: str, cwd: str, startup_timeout: float,
+                handed: str | None = None) -> tuple[KeptKernel, bool]:
+        """A ready kernel for ``kernel_name``; the bool says whether it was just started (no reset needed).
+        ``handed``: a validation result to hand a reset kernel with its reset (a new one gets it apart)."""
         kernel = self.kernels.get(kernel_name)
         if kernel is not None and (not kernel.alive() or kernel.units >= MAX_UNITS_PER_KERNEL
                                    or kernel.rss() > MAX_KERNEL_RSS):
@@ -189,7 +195,7 @@ class _KernelPool:
             kernel = None
         if kernel is not None:
             try:
-                kernel.reset(cwd)
+                kernel.reset(cwd, handed)
                 return kernel, False
             except Exception as exc:
                 logger.warning("reset of kept kernel failed (%s); starting a new one", exc)
@@ -308,14 +314,14 @@ class WarmKernelEngine(Engine):
     def _execute(nb_man, kernel_name, cwd, start_timeout, final_kwargs):
         with POOL.lock:
             t0 = time.perf_counter()
-            kernel, new = POOL.acquire(kernel_name, cwd, start_timeout)
+            handed, POOL.handed_validation = POOL.handed_validation, None
+            kernel, new = POOL.acquire(kernel_name, cwd, start_timeout, handed)
             t1 = time.perf_counter()
             LAST_RUN.clear()
             LAST_RUN.update(unit=(nb_man.nb.metadata.get("papermill", {}).get("parameters") or {}).get("unit"),
                             started_kernel=new, prepare_or_reset=round(t1 - t0, 4))
             kernel.units += 1
-            handed, POOL.handed_validation = POOL.handed_validation, None
-            if handed:
+            if handed and new:  # a kept kernel got it with its reset
                 kernel.control(HAND_CODE.format(path=handed))
             nb_man.nb.metadata.setdefault("nianbao", {})[KERNEL_MODE_KEY] = "warm"
             client = PapermillNotebookClient(nb_man, km=kernel.km, **final_kwargs)
