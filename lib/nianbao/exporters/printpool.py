@@ -183,9 +183,8 @@ class PrintService:
         return data
 
     async def _draw(self, charts, scale: int, timeout: float) -> list[bytes]:
-        """Screenshots of ``charts`` as :func:`nianbao.exporters.chartpng.draw` takes them in-process."""
-        from .chartpng import PAGE
-
+        """Screenshots of ``charts`` ([(page HTML, (width, height) px)]) as
+        :func:`nianbao.exporters.chartpng.draw` takes them in-process."""
         if self._browser is None or not self._browser.is_connected():
             await self._ensure_browser()
         async with self._chart_lock:  # one chart page per scale, one document's charts at a time
@@ -199,9 +198,9 @@ class PrintService:
             try:
                 page.set_default_timeout(timeout * 1000)
                 out = []
-                for svg, (w, h) in charts:
+                for html, (w, h) in charts:
                     await page.set_viewport_size({"width": w, "height": h})
-                    await page.set_content(PAGE.replace("{svg}", svg), wait_until="load")
+                    await page.set_content(html, wait_until="load")
                     out.append(await page.screenshot(type="png", animations="disabled", caret="hide", scale="device"))
             except BaseException:
                 self._chart_pages.pop(scale, None)
@@ -243,7 +242,7 @@ class PrintService:
                 try:
                     if self._error is not None:
                         raise self._error
-                    if request[0] == "draw":  # ("draw", [(svg, (w, h)), …], scale, timeout)
+                    if request[0] == "draw":  # ("draw", [(page html, (w, h)), …], scale, timeout)
                         _, charts, scale, timeout = request
                         work = self._draw(charts, int(scale), timeout)
                     else:
@@ -291,8 +290,8 @@ class PrintClient:
         return self._request((html, options, timeout))
 
     def draw(self, charts: list, scale: int, timeout: float) -> list[bytes]:
-        """PNG screenshots of ``charts`` ([(svg markup, (width, height) px)]), see nianbao.exporters.chartpng."""
-        return self._request(("draw", [(svg, tuple(box)) for svg, box in charts], int(scale), timeout))
+        """PNG screenshots of ``charts`` ([(page HTML, (width, height) px)]), see nianbao.exporters.chartpng."""
+        return self._request(("draw", [(html, tuple(box)) for html, box in charts], int(scale), timeout))
 
     def _request(self, message):
         with self._lock:
