@@ -86,7 +86,10 @@ class DaskExecutor:
             logging.getLogger("distributed.scheduler").addFilter(_without_killed_worker_errors)
         self.jobs = jobs if not scheduler else max(1, len(self.client.scheduler_info().get("workers", {})))
         self.client.subscribe_topic(START_TOPIC, self._began)
-        self.client.register_plugin(KernelPlugin({**config, "redirect": False, "prewarm": None}),
+        # The LocalCluster's workers share the terminal with the progress display: their output (and
+        # their kernels') goes to the batch's worker-<pid>.log files, as local workers' does; a shared
+        # cluster's workers keep theirs.
+        self.client.register_plugin(KernelPlugin({**config, "redirect": self.cluster is not None, "prewarm": None}),
                                     name="nianbao-kernels")
 
     def _began(self, event) -> None:
@@ -163,9 +166,9 @@ class DaskExecutor:
 
         start = self._start_of(job)
         self._kill_orphans()
-        if start is None and isinstance(exc, KilledWorker):
-            # its worker died before it began the unit: not the unit's doing, hand it out again
-            self.waiting.insert(0, (job, local))
+        if start is None and isinstance(exc, KilledWorker) and not job.get("_handed_again"):
+            # its worker died before it began the unit: not the unit's doing, hand it out again (once)
+            self.waiting.insert(0, ({**job, "_handed_again": True}, local))
             self._hand_out()
             return
         if not isinstance(exc, KilledWorker):
@@ -173,12 +176,13 @@ class DaskExecutor:
                 f"Dask 未能运行本单位（{type(exc).__name__}: {exc}），本单位未完成，原有报告保持不变；"
                 f"其余单位继续运行。可用 nianbao batch --year {job.get('year')} --retry-failed 重试。")))
             return
-        pid = start[1].get("pid")
+        msg = start[1] if start is not None else {"worker": getattr(getattr(exc, "last_worker", None), "address", "?")}
+        pid = msg.get("pid")
         local.set_result(failure_record(job, "worker", (
-            f"运行本单位的 Dask 工作进程（{f'PID {pid}，' if pid else ''}{start[1].get('worker')}）意外退出，"
+            f"运行本单位的 Dask 工作进程（{f'PID {pid}，' if pid else ''}{msg.get('worker')}）意外退出，"
             f"本单位未完成，原有报告保持不变；Dask 已启动新的工作进程，其余单位继续运行。"
             f"可用 nianbao batch --year {job.get('year')} --retry-failed 重试。"),
-            seconds=time.monotonic() - start[0], pid=pid))
+            seconds=time.monotonic() - start[0] if start is not None else None, pid=pid))
 
     # -- the LocalCluster's processes --------------------------------------------------------------
     def _snapshot(self, force: bool = False) -> None:
@@ -214,24 +218,48 @@ class DaskExecutor:
                 alive = root is not None and root.is_running() and root.status() != psutil.STATUS_ZOMBIE
             except psutil.Error:
                 alive = False
-            if only_dead and alive:
+            if not (only_dead and alive):
+                self._kill_tree(pid)
+
+    def _kill_tree(self, pid: int) -> None:
+        import psutil
+
+        for p in self.trees.pop(pid, {}).values():
+            try:  # psutil refuses to signal a pid that was reused by another process
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    p.kill()
+            except psutil.Error:
+                pass
+
+    def _kill_kernels(self, only: int | None = None) -> None:
+        """Kill what the local workers (or the worker ``only``) started — kernels, browsers —, not the
+        workers themselves."""
+        import psutil
+
+        for pid, procs in self.trees.items():
+            if only is not None and pid != only:
                 continue
             for p in procs.values():
-                try:  # psutil refuses to signal a pid that was reused by another process
-                    if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                if p.pid != pid:
+                    try:
                         p.kill()
-                except psutil.Error:
-                    pass
-            del self.trees[pid]
+                    except psutil.Error:
+                        pass
 
     def _stop(self, remote, worker: str | None, pid: int | None) -> None:
-        """Cancel a task that overran and restart the worker running it (its kernel may still be busy)."""
+        """Cancel a task that overran and restart the worker running it (its kernel may still be busy).
+        A worker of the batch's own LocalCluster is killed with its kernel — its nanny starts a new one
+        while the batch goes on; a shared cluster's worker is restarted through its nanny."""
         try:
             self._snapshot(force=True)
-            where = [worker] if worker else [w for w, keys in self.client.processing().items() if remote.key in keys]
             self.client.cancel(remote, force=True)
-            if where:
-                self.client.restart_workers(where, timeout=60, raise_for_error=False)
+            if self.cluster is not None and pid in self.trees:
+                self._kill_tree(pid)
+            else:
+                where = [worker] if worker else [w for w, keys in self.client.processing().items()
+                                                 if remote.key in keys]
+                if where:
+                    self.client.restart_workers(where, timeout=60, raise_for_error=False)
         except Exception:
             pass
         self._kill_orphans()
@@ -240,6 +268,8 @@ class DaskExecutor:
         try:
             if self.cluster is not None:
                 self._snapshot(force=True)
+                if cancel:  # Ctrl-C or a failure of the batch: stop the running units' kernels now, so
+                    self._kill_kernels()  # that the workers close at once instead of waiting for them
                 self.client.close()
                 self.cluster.close()
             else:
