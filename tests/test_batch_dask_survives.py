@@ -28,7 +28,6 @@ from nianbao.cli import main
 from nianbao.project import Project
 from nianbao.synthetic import generate
 
-pytestmark = pytest.mark.slow
 YEAR = 2022
 NOTEBOOK = REPO / "notebooks" / "annual_report.ipynb"
 
@@ -90,6 +89,7 @@ def _live(procs) -> list:
     return out
 
 
+@pytest.mark.slow
 def test_dask_killed_worker_and_overrunning_unit_fail_alone(tmp_path, capsys):
     from nianbao.runner import run_report
     from nianbao.verify import verify
@@ -162,6 +162,7 @@ def test_dask_killed_worker_and_overrunning_unit_fail_alone(tmp_path, capsys):
     assert _live(left) == []
 
 
+@pytest.mark.slow
 def test_dask_batch_interrupted_by_ctrl_c(tmp_path):
     synth, project, leaves = _hostile_project(tmp_path, seed=6)
     slow = leaves[1]
@@ -220,3 +221,65 @@ def _sid(pid: int):
         return os.getsid(pid)
     except OSError:
         return None
+
+
+class _Client:
+    """Stands in for distributed.Client in the unit tests of the executor's own bookkeeping."""
+
+    def __init__(self):
+        self.submitted = []
+
+    def submit(self, fn, job, **kwargs):
+        self.submitted.append((fn.__name__, job, kwargs["key"]))
+        return object()
+
+
+def _bare_executor():
+    import threading
+
+    from nianbao.batch.executors import DaskExecutor
+
+    ex = object.__new__(DaskExecutor)
+    ex.started, ex.waiting, ex.began, ex.trees = {}, [], {}, {}
+    ex.lock, ex.cluster, ex.client, ex.jobs, ex.unit_timeout = threading.Lock(), None, _Client(), 2, 8
+    return ex
+
+
+def test_dask_unit_lost_before_it_began_is_handed_out_again_once():
+    """A worker that dies before it begins a unit (no start event) costs the unit nothing: it is handed
+    out again — once; dying again before it begins fails it, naming the last worker."""
+    from concurrent.futures import Future
+    from types import SimpleNamespace
+
+    from distributed import KilledWorker
+
+    ex = _bare_executor()
+    job = {"unit": "demo-town-001", "year": YEAR, "key": "ab" * 32}
+    local = Future()
+    died = KilledWorker("t", SimpleNamespace(address="tcp://127.0.0.1:4711"), 0)
+    ex._lost(job, local, 0.0, died)
+    assert not local.done()
+    ((fn, again, key),) = ex.client.submitted
+    assert fn == "run_unit_on_worker" and again == {**job, "_handed_again": True}
+    assert key.startswith(f"nianbao-{YEAR}-demo-town-001-abababababab-")
+    ex.started.clear()
+    ex._lost(again, local, 0.0, died)
+    rec = local.result()
+    assert rec["outcome"] == "failed" and rec["error_kind"] == "worker" and rec["key"] == job["key"]
+    assert rec["error"] == ("运行本单位的 Dask 工作进程（tcp://127.0.0.1:4711）意外退出，本单位未完成，原有报告保持不变；"
+                            f"Dask 已启动新的工作进程，其余单位继续运行。可用 nianbao batch --year {YEAR} --retry-failed 重试。")
+    assert len(ex.client.submitted) == 1
+
+
+def test_dask_unit_lost_otherwise_is_an_internal_failure():
+    from concurrent.futures import Future
+
+    ex = _bare_executor()
+    job = {"unit": "demo-dept-001", "year": YEAR, "key": "cd" * 32}
+    ex._began((0.0, {"unit": "demo-dept-001", "key": job["key"], "pid": 42, "worker": "tcp://127.0.0.1:9"}))
+    local = Future()
+    ex._lost(job, local, 0.0, OSError("连接已断开"))
+    rec = local.result()
+    assert rec["error_kind"] == "internal" and ex.client.submitted == []
+    assert rec["error"] == ("Dask 未能运行本单位（OSError: 连接已断开），本单位未完成，原有报告保持不变；其余单位继续运行。"
+                            f"可用 nianbao batch --year {YEAR} --retry-failed 重试。")
