@@ -257,13 +257,13 @@ def test_dask_unit_lost_before_it_began_is_handed_out_again_once():
     job = {"unit": "demo-town-001", "year": YEAR, "key": "ab" * 32}
     local = Future()
     died = KilledWorker("t", SimpleNamespace(address="tcp://127.0.0.1:4711"), 0)
-    ex._lost(job, local, 0.0, died)
+    ex._lost(job, local, died)
     assert not local.done()
     ((fn, again, key),) = ex.client.submitted
     assert fn == "run_unit_on_worker" and again == {**job, "_handed_again": True}
     assert key.startswith(f"nianbao-{YEAR}-demo-town-001-abababababab-")
     ex.started.clear()
-    ex._lost(again, local, 0.0, died)
+    ex._lost(again, local, died)
     rec = local.result()
     assert rec["outcome"] == "failed" and rec["error_kind"] == "worker" and rec["key"] == job["key"]
     assert rec["error"] == ("运行本单位的 Dask 工作进程（tcp://127.0.0.1:4711）意外退出，本单位未完成，原有报告保持不变；"
@@ -278,7 +278,7 @@ def test_dask_unit_lost_otherwise_is_an_internal_failure():
     job = {"unit": "demo-dept-001", "year": YEAR, "key": "cd" * 32}
     ex._began((0.0, {"unit": "demo-dept-001", "key": job["key"], "pid": 42, "worker": "tcp://127.0.0.1:9"}))
     local = Future()
-    ex._lost(job, local, 0.0, OSError("连接已断开"))
+    ex._lost(job, local, OSError("连接已断开"))
     rec = local.result()
     assert rec["error_kind"] == "internal" and ex.client.submitted == []
     assert rec["error"] == ("Dask 未能运行本单位（OSError: 连接已断开），本单位未完成，原有报告保持不变；其余单位继续运行。"

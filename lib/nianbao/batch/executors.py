@@ -10,7 +10,6 @@ import time
 
 from ..registry import Registry
 from .pool import DEFAULT_UNIT_TIMEOUT, SurvivingPool, failure_record
-from .worker import run_unit
 
 
 class LocalExecutor:
@@ -140,11 +139,11 @@ class DaskExecutor:
             except (DaskTimeout, TimeoutError):
                 finished = set()
             for remote in finished:
-                job, local, handed = self.started.pop(remote)
+                job, local, _ = self.started.pop(remote)
                 try:
                     local.set_result(remote.result())
                 except Exception as exc:  # the task's worker died (KilledWorker) or the task was lost
-                    self._lost(job, local, handed, exc)
+                    self._lost(job, local, exc)
             if self.unit_timeout:
                 now = time.monotonic()
                 for remote, (job, local, _) in list(self.started.items()):
@@ -161,7 +160,7 @@ class DaskExecutor:
             if end is not None and time.monotonic() >= end:
                 return {f for f in futures if f.done()}
 
-    def _lost(self, job: dict, local, handed: float, exc: BaseException) -> None:
+    def _lost(self, job: dict, local, exc: BaseException) -> None:
         from distributed import KilledWorker
 
         start = self._start_of(job)
