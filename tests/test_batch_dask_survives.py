@@ -119,6 +119,10 @@ def test_dask_killed_worker_and_overrunning_unit_fail_alone(tmp_path, capsys):
     assert {u: r["outcome"] for u, r in state["units"].items()} == \
         {u.id: "failed" if u.id in (killed, slow) else "ok" for u in synth.units}
     assert state["last_run"]["executor"] == "dask" and state["last_run"]["unit_timeout"] == 8
+    import dask
+
+    # no retry on another worker was the batch's own scheduler's setting, not this process's
+    assert dask.config.get("distributed.scheduler.allowed-failures") == 3
     kernel_pid, worker_pid = map(int, (project.root / f"KILLED-{killed}").read_text().split())
     dead = state["units"][killed]
     assert dead["error_kind"] == "worker" and dead["pid"] == worker_pid

@@ -55,7 +55,6 @@ class DaskExecutor:
         import logging
         import threading
 
-        import dask
         from distributed import Client, LocalCluster
 
         from .dask_plugin import START_TOPIC, KernelPlugin
@@ -68,18 +67,17 @@ class DaskExecutor:
         self.trees: dict[int, dict] = {}  # LocalCluster: worker pid -> {pid: psutil.Process} (worker, kernel, …)
         self.snapshot_at = 0.0
         self.cluster = None
-        # A worker that dies fails the task it held (KilledWorker) instead of running it again elsewhere:
-        # only that unit fails, as with local workers. Applies to the LocalCluster's in-process scheduler.
-        dask.config.set({"distributed.scheduler.allowed-failures": 0})
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
         else:
             self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
                                         dashboard_address=None, silence_logs=logging.ERROR,
                                         preload=["nianbao.batch.dask_plugin"],
-                                        # no dashboard; its health page on a free loopback port, not 8787
-                                        # (another batch on this machine may hold that one)
-                                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+                                        # A worker that dies fails the task it held (KilledWorker) instead of
+                                        # running it again elsewhere: only that unit fails, as with local
+                                        # workers. No dashboard; its health page on a free loopback port, not
+                                        # 8787 (another batch on this machine may hold that one).
+                                        scheduler_kwargs={"allowed_failures": 0, "dashboard_address": "127.0.0.1:0"})
             self.client = Client(self.cluster)
             # each lost unit is reported in Chinese with the batch's own words: not also in the scheduler's
             logging.getLogger("distributed.scheduler").addFilter(_without_killed_worker_errors)
