@@ -31,13 +31,14 @@ from nianbao.synthetic import generate
 YEAR = 2022
 NOTEBOOK = REPO / "notebooks" / "annual_report.ipynb"
 
-# Inserted after the parameters: acts only when a marker file names this unit. Each writes
+# Inserted after the parameters: acts only when a marker file names this unit. Each adds a line
 # "<kernel pid> <pid of the kernel's parent>": on a Dask worker the kernel's parent is the worker process.
 HOSTILE_CELL = """\
 import os, pathlib, time
 _root = pathlib.Path(project_dir)
 if (_root / ('KILL-' + unit)).exists():
-    (_root / ('KILLED-' + unit)).write_text(f'{os.getpid()} {os.getppid()}')
+    with open(_root / ('KILLED-' + unit), 'a') as _f:
+        _f.write(f'{os.getpid()} {os.getppid()}\\n')
     os.kill(os.getppid(), 9)
     time.sleep(120)
 if (_root / ('SLOW-' + unit)).exists():
@@ -167,6 +168,42 @@ def test_dask_killed_worker_and_overrunning_unit_fail_alone(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_dask_shared_cluster_runs_a_unit_that_killed_its_worker_only_once(tmp_path, capsys):
+    """On a shared cluster the scheduler's own allowed-failures (default 3) would run a unit whose worker
+    died on another worker, and another: the unit's task sees that it began before and fails at once."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    synth, project, leaves = _hostile_project(tmp_path, seed=7)
+    killed = leaves[0]
+    (project.root / f"KILL-{killed}").touch()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        assert cluster.scheduler.allowed_failures == 3
+        code = main(["batch", "--project", str(project.root), "--year", str(YEAR), "--scheduler",
+                     cluster.scheduler_address, "-q"])
+        with Client(cluster.scheduler_address) as client:  # the shared cluster still has its two workers
+            client.wait_for_workers(2, timeout=60)
+            assert len(client.scheduler_info()["workers"]) == 2
+    out = capsys.readouterr().out
+    assert code == 5, out
+    assert "合计 4 个单位：通过 3，警告 0，不通过 0，失败 1，跳过 0" in out, out
+    (run,) = (project.root / f"KILLED-{killed}").read_text().splitlines()  # one worker killed, not four
+    worker_pid = int(run.split()[1])
+    state = json.loads((project.outputs_dir / str(YEAR) / ".batch-state.json").read_text(encoding="utf-8"))
+    assert {u: r["outcome"] for u, r in state["units"].items()} == \
+        {u.id: "failed" if u.id == killed else "ok" for u in synth.units}
+    dead = state["units"][killed]
+    assert dead["error_kind"] == "worker" and dead["pid"] == worker_pid
+    assert dead["error"].startswith(f"运行本单位的 Dask 工作进程（PID {worker_pid}，tcp://127.0.0.1:"), dead["error"]
+    assert dead["error"].endswith("）意外退出，本单位未完成，原有报告保持不变；Dask 已启动新的工作进程，其余单位继续运行。"
+                                  f"可用 nianbao batch --year {YEAR} --retry-failed 重试。"), dead["error"]
+    assert worker_pid not in {r["pid"] for r in state["units"].values() if r["outcome"] == "ok"}
+    assert list((project.outputs_dir / str(YEAR) / ".batch-logs").glob("started-*")) == []
+
+
+@pytest.mark.slow
 def test_dask_batch_interrupted_by_ctrl_c(tmp_path):
     synth, project, leaves = _hostile_project(tmp_path, seed=6)
     slow = leaves[1]
@@ -246,6 +283,7 @@ def _bare_executor():
     ex = object.__new__(DaskExecutor)
     ex.started, ex.waiting, ex.began, ex.trees = {}, [], {}, {}
     ex.lock, ex.cluster, ex.client, ex.jobs, ex.unit_timeout = threading.Lock(), None, _Client(), 2, 8
+    ex.log_dir = None
     return ex
 
 
@@ -264,8 +302,8 @@ def test_dask_unit_lost_before_it_began_is_handed_out_again_once():
     ex._lost(job, local, died)
     assert not local.done()
     ((fn, again, key),) = ex.client.submitted
-    assert fn == "run_unit_on_worker" and again == {**job, "_handed_again": True}
-    assert key.startswith(f"nianbao-{YEAR}-demo-town-001-abababababab-")
+    assert fn == "run_unit_on_worker" and again == {**job, "_handed_again": True, "task": key}
+    assert re.fullmatch(f"nianbao-{YEAR}-demo-town-001-abababababab-\\d+", key)
     ex.started.clear()
     ex._lost(again, local, died)
     rec = local.result()

@@ -33,20 +33,55 @@ class KernelPlugin(WorkerPlugin):
 
 
 def run_unit_on_worker(job: dict) -> dict:
-    """The Dask task of one unit: say that it starts, then run it (:func:`.worker.run_unit`)."""
+    """The Dask task of one unit: say that it starts, then run it (:func:`.worker.run_unit`).
+
+    A task that began once already (a file ``started-<task>`` in the batch's log folder says so) was
+    re-run by the scheduler because its first worker died while running it: it fails at once, as the
+    unit would with local workers, instead of killing one worker after another of a shared cluster
+    (whose scheduler may allow several such retries). The batch's own LocalCluster allows none.
+    """
+    import json
     import os
+    from pathlib import Path
 
     from distributed import get_worker
 
+    from .pool import failure_record
     from .worker import run_unit
 
     try:
         worker = get_worker()
-        worker.log_event(START_TOPIC, {"unit": job["unit"], "key": job.get("key"), "pid": os.getpid(),
-                                       "worker": worker.address})
+        where = {"pid": os.getpid(), "worker": worker.address}
+        worker.log_event(START_TOPIC, {"unit": job["unit"], "key": job.get("key"), **where})
     except ValueError:  # not on a Dask worker (called directly): nobody is waiting for the event
-        pass
-    return run_unit(job)
+        return run_unit(job)
+    marker = None
+    log_dir = (job.get("config") or {}).get("log_dir")
+    if log_dir and job.get("task"):
+        marker = Path(log_dir) / f"started-{job['task']}"
+        try:
+            first = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            first = None
+        if first is not None:
+            return failure_record(job, "worker", worker_lost_message(first.get("pid"), first.get("worker"),
+                                                                     job.get("year")), pid=first.get("pid"))
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps(where), encoding="utf-8")
+        except OSError:
+            marker = None
+    try:
+        return run_unit(job)
+    finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+
+
+def worker_lost_message(pid: int | None, worker: str | None, year) -> str:
+    return (f"运行本单位的 Dask 工作进程（{f'PID {pid}，' if pid else ''}{worker or '?'}）意外退出，"
+            f"本单位未完成，原有报告保持不变；Dask 已启动新的工作进程，其余单位继续运行。"
+            f"可用 nianbao batch --year {year} --retry-failed 重试。")
 
 
 def dask_setup(worker) -> None:

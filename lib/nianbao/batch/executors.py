@@ -66,6 +66,7 @@ class DaskExecutor:
         self.lock = threading.Lock()  # `began` is filled on the client's event-loop thread
         self.trees: dict[int, dict] = {}  # LocalCluster: worker pid -> {pid: psutil.Process} (worker, kernel, …)
         self.snapshot_at = 0.0
+        self.log_dir = config.get("log_dir")  # where tasks mark that they began (see .dask_plugin)
         self.cluster = None
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
@@ -115,8 +116,8 @@ class DaskExecutor:
             job, local = self.waiting.pop(0)
             with self.lock:
                 self.began.pop((job["unit"], job.get("key")), None)
-            remote = self.client.submit(run_unit_on_worker, job, pure=False, retries=0,
-                                        key=f"nianbao-{job['year']}-{job['unit']}-{job['key'][:12]}-{time.time_ns()}")
+            task = f"nianbao-{job['year']}-{job['unit']}-{job['key'][:12]}-{time.time_ns()}"
+            remote = self.client.submit(run_unit_on_worker, {**job, "task": task}, key=task, pure=False, retries=0)
             self.started[remote] = (job, local, time.monotonic())
 
     def wait_any(self, futures, timeout: float | None = None):
@@ -173,13 +174,12 @@ class DaskExecutor:
                 f"Dask 未能运行本单位（{type(exc).__name__}: {exc}），本单位未完成，原有报告保持不变；"
                 f"其余单位继续运行。可用 nianbao batch --year {job.get('year')} --retry-failed 重试。")))
             return
+        from .dask_plugin import worker_lost_message
+
         msg = start[1] if start is not None else {"worker": getattr(getattr(exc, "last_worker", None), "address", "?")}
         pid = msg.get("pid")
-        local.set_result(failure_record(job, "worker", (
-            f"运行本单位的 Dask 工作进程（{f'PID {pid}，' if pid else ''}{msg.get('worker')}）意外退出，"
-            f"本单位未完成，原有报告保持不变；Dask 已启动新的工作进程，其余单位继续运行。"
-            f"可用 nianbao batch --year {job.get('year')} --retry-failed 重试。"),
-            seconds=time.monotonic() - start[0] if start is not None else None, pid=pid))
+        local.set_result(failure_record(job, "worker", worker_lost_message(pid, msg.get("worker"), job.get("year")),
+                                        seconds=time.monotonic() - start[0] if start is not None else None, pid=pid))
 
     # -- the LocalCluster's processes --------------------------------------------------------------
     def _snapshot(self, force: bool = False) -> None:
@@ -275,6 +275,11 @@ class DaskExecutor:
                 self.client.close()
         except Exception:
             pass
+        if self.log_dir:  # marks of tasks whose worker died while running them
+            from pathlib import Path
+
+            for mark in Path(self.log_dir).glob("started-nianbao-*"):
+                mark.unlink(missing_ok=True)
         if self.cluster is not None:
             self._kill_orphans(only_dead=False)
             import logging
