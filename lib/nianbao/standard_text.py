@@ -58,6 +58,16 @@ class BaseStandardText:
         self._ns = ns
         self._y = ns.current
 
+    @staticmethod
+    def _proactive(documents, regulations, decisions) -> str:
+        """The 表二 sentence every format words the same way: (phrase, figure) pairs of the normative
+        documents, then of the regulations (said only when one of them is not 0), then of the decisions."""
+        parts = ["，".join(_count(phrase, x) for phrase, x in documents)]
+        if any(_nonzero(x) for _, x in regulations):
+            parts.append("，".join(_count(phrase, x) for phrase, x in regulations))
+        parts.append("、".join(_count(phrase, x) for phrase, x in decisions))
+        return "；".join(parts) + "。"
+
     def _applicants(self, table_key: str, row) -> list[tuple[str, object]]:
         """(printed label, figure) of each applicant column of a row, from the form: a column printed
         alone, or the columns under one spanning header summed (missing if any of them is)."""

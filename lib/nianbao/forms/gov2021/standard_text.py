@@ -12,15 +12,12 @@ class StandardText(BaseStandardText):
 
     def proactive(self) -> str:
         t2 = self._y.table2
-        nd = t2.normative_documents
-        parts = [f"{_count('本年度制发行政规范性文件', nd.issued)}，{_count('废止', nd.repealed)}，"
-                 f"{_count('现行有效', nd.in_force)}"]
-        rg = t2.regulations
-        if any(_nonzero(v) for v in (rg.issued, rg.repealed, rg.in_force)):
-            parts.append(f"{_count('制发规章', rg.issued)}，{_count('废止', rg.repealed)}，{_count('现行有效', rg.in_force)}")
-        parts.append(f"{_count('作出行政许可决定', t2.licensing.decisions)}、{_count('行政处罚决定', t2.penalties.decisions)}、"
-                     f"{_count('行政强制决定', t2.enforcement.decisions)}")
-        return "；".join(parts) + "。"
+        nd, rg = t2.normative_documents, t2.regulations
+        return self._proactive(
+            [("本年度制发行政规范性文件", nd.issued), ("废止", nd.repealed), ("现行有效", nd.in_force)],
+            [("制发规章", rg.issued), ("废止", rg.repealed), ("现行有效", rg.in_force)],
+            [("作出行政许可决定", t2.licensing.decisions), ("行政处罚决定", t2.penalties.decisions),
+             ("行政强制决定", t2.enforcement.decisions)])
 
     def requests(self) -> str:
         t3 = self._y.table3
