@@ -207,10 +207,11 @@ def _sections_found(e: AuditEntry, findings: list[Finding]) -> list[Finding]:
         out.append(Finding(rule_id="AUDIT-SECTION", severity="warning", unit=e.id, year=r.year, check="audit",
                            message=f"文本在第{sec.number}部分“{sec.title}”中途结束（最后一句没有写完）；"
                                    f"需要整段才能判断的检查未做。请检查导入的文件是否完整。"))
+    section_rules = _by_section(r.form, _SECTION_RULES)
     for s in r.form.sections:
         if s.key in r.sections:
             continue
-        rule = _by_section(r.form, _SECTION_RULES).get(s.key)
+        rule = section_rules.get(s.key)
         if rule:
             out = [f for f in out if not (f.rule_id == rule and f.file is None)]
         out.append(Finding(rule_id="AUDIT-SECTION", severity="warning", unit=e.id, year=r.year,

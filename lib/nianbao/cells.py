@@ -16,6 +16,7 @@ MISSING_MARKERS = frozenset({"", "/", "／", "-", "—", "——", "–", "－",
 # workbook cell arrives as ~ too); "/" is how the printed form marks a cell that does not apply.
 MISSING_MEANINGS = {"~": "未填", "null": "未填", "/": "不适用", "／": "不适用"}
 _SHOWN_AS_BLANK = frozenset({"", "~", "null"})  # messages call these 空白: the cell holds nothing
+CHILD_MISSING = "（下级单位未填）"  # what a roll-up's summed cell holds when a child left it blank (nianbao.rollup)
 _COUNT = re.compile(r"^[+-]?[0-9]+$")
 _AMOUNT = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$")
 _FULLWIDTH = re.compile(r"[０-９．，]")

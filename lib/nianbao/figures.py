@@ -76,7 +76,7 @@ class _Reader:
             row_number=row.number if row else None, row_label=row.label if row else None,
             column_label=column.label if column else None, kind=kind, value=value,
             line=line(node) if node is not None else None,
-            row_group=row.groups[-1] if row is not None and row.groups else None,
+            row_group=row.group if row is not None else None,
         ))
 
     def table(self, table: Table, node) -> dict[tuple[str, str], Value]:

@@ -27,9 +27,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .form import PACK_LOADER, Form, load_form
+from .form import Form, load_form, read_pack_yaml
 
 FORM_FILE = "form.yaml"
 NARRATIVE_FILE = "narrative.yaml"
@@ -93,7 +91,7 @@ def _read_yaml(path: Path, form_id: str) -> dict | None:
     """An optional data file of the pack (None when absent); its ``form:``, if written, must be the pack's."""
     if not path.is_file():
         return None
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=PACK_LOADER) or {}
+    data = read_pack_yaml(path) or {}
     if data.get("form", form_id) != form_id:
         raise ValueError(f"{path}: form {data.get('form')!r} does not match {form_id!r}")
     return data
@@ -141,6 +139,12 @@ def continuity(form: Form, previous: Form) -> Continuity | None:
                       not_comparable=tuple(spec.get("not_comparable", ())))
 
 
+def other_format_note(previous_year: int, previous: Form, why: str | None = None) -> str:
+    """Why last year's report, in another format version, is not compared cell by cell (``why``: the
+    difference the newer pack declares, if any)."""
+    return f"{previous_year}年使用另一报告格式（{previous.document}）" + (f"：{why}" if why else "，两种格式不能逐格对应")
+
+
 def comparable(form: Form, previous: Form, table: str, row: str, column: str) -> bool:
     """Whether cell (table, row, column) of ``form`` may be compared with the same cell of ``previous``."""
     if form.id == previous.id:
@@ -149,4 +153,4 @@ def comparable(form: Form, previous: Form, table: str, row: str, column: str) ->
     return cont is not None and cont.comparable(table, row, column)
 
 
-__all__ = ["Continuity", "FormPack", "comparable", "continuity", "load_pack"]
+__all__ = ["Continuity", "FormPack", "comparable", "continuity", "load_pack", "other_format_note"]

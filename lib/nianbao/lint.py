@@ -245,8 +245,8 @@ def _check_all_done(part, figures, s) -> list[Finding]:
         return []
     m = None
     for found in re.finditer(s["all_done_pattern"], part.text):
-        sentence = re.split(r"[。；\n]", part.text[:found.start()])[-1]
-        whole = sentence + re.split(r"[。；\n]", part.text[found.start():])[0]
+        sentence = SENTENCE_BREAK.split(part.text[:found.start()])[-1]
+        whole = sentence + SENTENCE_BREAK.split(part.text[found.start():])[0]
         if s.get("all_done_unless") and re.search(s["all_done_unless"], whole):
             continue
         if s.get("all_done_context") is None or s["all_done_context"] in sentence:

@@ -129,7 +129,7 @@ def __getattr__(name: str):
     if name == "DEFAULT_TEMPLATE":  # the earlier constant: the default narrative of the current format
         from . import forms
 
-        return default_template(forms.for_year(9999))
+        return default_template(forms.current())
     raise AttributeError(name)
 
 

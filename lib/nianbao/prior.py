@@ -38,10 +38,10 @@ def load_prior(project: Project, unit: str, year: int, form, *, rollup: bool = F
         except InputError as exc:  # also a folder, a dangling link or an unreadable file in its place
             return PriorYear(error=str(exc))
     if prior.form.id != form.id:
-        from .formpack import continuity
+        from .formpack import continuity, other_format_note
 
         if continuity(form, prior.form) is None:
-            return PriorYear(note=f"{year - 1}年使用另一报告格式（{prior.form.document}），两种格式不能逐格对应")
+            return PriorYear(note=other_format_note(year - 1, prior.form))
         # The pack declares which cells continue across the two formats; only those are compared
         # (cross-year rules and change() check it cell by cell).
     return PriorYear(figures=prior)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import forms
+from .cells import CHILD_MISSING  # what a roll-up's summed cell holds when a child left it blank
 from .errors import FiguresError, InputError, Problem
 from .figures import Figures, load_figures
 from .findings import Finding
@@ -35,7 +36,7 @@ _ABSENT_KINDS = {"missing_table", "missing_row", "missing_column"}
 def is_summed(table: str, column: str, form=None) -> bool:
     """Whether a roll-up unit's cell (table key, column key) is the sum of its children's, as the
     form pack declares it (``form`` defaults to the current format)."""
-    form = form if form is not None else forms.for_year(9999)
+    form = form if form is not None else forms.current()
     return next(c for c in form.table(table).columns if c.key == column).summed
 
 
@@ -98,9 +99,6 @@ def _walk(registry: UnitRegistry, unit_id: str, out: list[str], path: tuple[str,
             raise InputError(f"params/units.yaml: 上下级关系成环：{' → '.join(path + (child.id,))}。")
         _walk(registry, child.id, out, path + (child.id,))
         out.append(child.id)
-
-
-CHILD_MISSING = "（下级单位未填）"  # what a roll-up's summed cell holds when a child left it blank
 
 
 def load_unit_figures(project: Project, unit: str, year: int, *, registry: UnitRegistry | None = None,
@@ -174,7 +172,7 @@ def _load(project: Project, registry: UnitRegistry, unit: Unit, year: int, stric
                 lacking = "、".join(c.name for c, f in kids if f.values[table.key].get(cell) is None)
                 problems.append(Problem(
                     file=display, kind="missing_value", table=table.name, row_number=row.number, row_label=row.label,
-                    column_label=col.label, value=CHILD_MISSING, row_group=row.groups[-1] if row.groups else None,
+                    column_label=col.label, value=CHILD_MISSING, row_group=row.group,
                     message=(f"下级单位 {lacking} 的此格缺失，汇总数无法计算（缺失值不是 0）。"
                              f"请先补齐下级单位的数据。")))
             if mine is not None and total is not None and mine != total:
@@ -185,7 +183,7 @@ def _load(project: Project, registry: UnitRegistry, unit: Unit, year: int, stric
                 problems.append(Problem(file=display, kind="rollup_mismatch", table=table.name,
                                         row_number=row.number, row_label=row.label, column_label=col.label,
                                         value=mine, message=m.message(),
-                                        row_group=row.groups[-1] if row.groups else None))
+                                        row_group=row.group))
     if own is None:
         problems.insert(0, Problem(
             file=display, kind="missing_table",

@@ -131,7 +131,7 @@ def _figures_text(form, unit: SynthUnit, year: int, values: dict) -> str:
 
 
 def _inject(kind: str, figures_text: str, narrative_text: str, form=None) -> tuple[str, str]:
-    form = form if form is not None else forms.for_year(9999)
+    form = form if form is not None else forms.current()
     if kind == "missing_value":
         lines = figures_text.splitlines(keepends=True)
         for i, line in enumerate(lines):

@@ -8,8 +8,9 @@ import yaml
 from .errors import InputError
 
 
-# libyaml's parser when available (same node tree and line marks, several times faster)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's parser when available (same node tree and line marks, several times faster); the form
+# packs' own YAML is read with it too (nianbao.form.read_pack_yaml)
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024  # a figures file is ~10 KB, a narrative ~20 KB: far larger is not one
@@ -75,7 +76,7 @@ def compose(path: Path, display: str) -> yaml.Node | None:
     """Parse YAML into a node tree (values keep their source line). Syntax errors name the line."""
     text = read_text(path, display)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
+        root = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{display}:{mark.line + 1}" if mark else display

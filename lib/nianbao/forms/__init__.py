@@ -53,6 +53,12 @@ def for_year(year: int) -> Form:
     return matches[0]
 
 
+def current() -> Form:
+    """The current format: the one that covers every report year from now on (the default where a
+    caller names no form)."""
+    return for_year(9999)
+
+
 def available() -> tuple[str, ...]:
     return tuple(sorted(PACKS.names()))
 

@@ -324,7 +324,6 @@ class _Reader:
             for row in table.rows:
                 self.refuse(table, row, res, f"行标签之后集中印出 {len(vals)} 个数、应有 {nrows}×{ncols} 个，无法确定各数属于哪一格", vals[0])
             return True
-        from ..cells import parse_cell
 
         def grid(order):
             g = {}

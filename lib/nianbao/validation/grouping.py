@@ -9,18 +9,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from ..cells import MISSING_MEANINGS
+from ..cells import CHILD_MISSING, MISSING_MEANINGS
 from ..findings import Finding
 from ..form import Form, Row, Table
 
 PRESENCE_EXPECTATION = "expect_column_values_to_not_be_null"  # the rule kind that reports missing cells
 BLANK = "（空白）"
-MEANINGS = {**MISSING_MEANINGS, BLANK: "未填", "（下级单位未填）": "未填"}  # the last: nianbao.rollup.CHILD_MISSING
+MEANINGS = {**MISSING_MEANINGS, BLANK: "未填", CHILD_MISSING: "未填"}
 
 
 def row_title(row: Row) -> str:
     """A row label with the (innermost) group printed above it: ``<group> / <row label>``."""
-    return f"{row.groups[-1]} / {row.label}" if row.groups else row.label
+    return f"{row.group} / {row.label}" if row.groups else row.label
 
 
 def holds_text(holds: str) -> str:

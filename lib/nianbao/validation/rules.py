@@ -30,7 +30,7 @@ from ..formpack import comparable
 from ..registry import Registry
 from ..units import KINDS, Unit
 from .checks import CheckContext
-from .grouping import row_title
+from .grouping import BLANK, row_title
 from .result import fmt_diff
 
 # A number as written: the loader's pattern (cells._AMOUNT) with a non-capturing group, because pandas
@@ -205,7 +205,7 @@ def _shown_missing(p: Problem | None) -> str:
         return "（未填写）"
     if p.kind == "missing_value":
         text = str(p.value).strip() if p.value is not None else ""
-        return text if text else "（空白）"
+        return text if text else BLANK
     return {"missing_row": "（缺少此行）", "missing_column": "（缺少此列）", "missing_table": "（缺少此表）",
             "row_length": "（本行个数不符）", "shape": "（格式不符）"}.get(p.kind, "（未填写）")
 
@@ -214,7 +214,7 @@ def _holds(p: Problem | None) -> str:
     """What a cell the loader could not read holds, as written (~, /, "" → （空白）, or （缺少此行）…)."""
     if p is not None and p.kind in CELL_VALUE_KINDS:
         if p.value is None or isinstance(p.value, str):
-            return (p.value or "").strip() or "（空白）"
+            return (p.value or "").strip() or BLANK
         return "（不是单个数值）"
     return _shown_missing(p)
 
@@ -460,7 +460,7 @@ class PairRule(Rule):
             for actual, expected, fields in self.items_for(i, ctx):
                 rows.append({"item": len(items), "ctx": i, "actual": _num(actual), "expected": _num(expected)})
                 diff = actual - expected if actual is not None and expected is not None else None
-                inputs = tuple(fields.pop("inputs", ())) if "inputs" in fields else ()
+                inputs = tuple(fields.pop("inputs", ()))
                 items.append(PairItem(i, dict(fields, actual=actual, expected=expected, difference=diff), inputs))
         return _frame(rows, ["item", "ctx", "actual", "expected"]), items
 
@@ -661,14 +661,14 @@ def _across_formats(ctx: CheckContext, table: Table, rows, column: str | None = 
     pack declares what continues across formats; nothing else is compared), or None."""
     if ctx.prior.form.id == ctx.form.id:
         return None
-    from ..formpack import continuity
+    from ..formpack import continuity, other_format_note
 
     cont = continuity(ctx.form, ctx.prior.form)
     cols = [column] if column else [c.key for c in table.columns]
     if cont is not None and any(cont.comparable(table.key, r, c) for r in rows for c in cols):
         return None
     why = cont.why_not(table.key, rows[0]) if cont is not None else None
-    return f"{ctx.year - 1}年使用另一报告格式（{ctx.prior.form.document}）" + (f"：{why}" if why else "，两种格式不能逐格对应")
+    return other_format_note(ctx.year - 1, ctx.prior.form, why)
 
 
 def _prior_reason(ctx: CheckContext) -> str | None:
