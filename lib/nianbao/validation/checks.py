@@ -59,7 +59,6 @@ keys were given.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -79,11 +78,6 @@ BUILTIN_CHECKS = (
     ("rollup", "nianbao.validation.builtin:rollup"),
     ("narrative", "nianbao.lint:narrative_check"),  # the narrative lint
     ("publication", "nianbao.publication:check"),  # the 落款's publication date (rule PUB-DATE)
-)
-# Modules imported before any validation runs, for producers that still call register() on import.
-BUILTIN = (
-    "nianbao.validation.builtin",
-    "nianbao.lint",
 )
 
 
@@ -132,7 +126,6 @@ def _as_check(name: str, fn) -> "Check":
 # process — parent, worker, kept kernel — runs the same checks in the same order).
 CHECKS = Registry("校验", "nianbao.checks", order=[n for n, _ in BUILTIN_CHECKS], load=_as_check,
                   builtin=BUILTIN_CHECKS)
-_loaded = False
 
 
 def register(name: str, fn: Callable, *, batch: bool = False, replace: bool = False) -> None:
@@ -149,17 +142,8 @@ def unregister(name: str) -> None:
     CHECKS.unregister(name)
 
 
-def load_builtin() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in BUILTIN:
-            importlib.import_module(module)
-
-
 def registered() -> dict[str, Check]:
     """Every check, built-ins first, then the others by name."""
-    load_builtin()
     return dict(CHECKS.items())
 
 
@@ -201,5 +185,5 @@ def _with_check(f: Finding, name: str) -> Finding:
     return replace(f, check=name)
 
 
-__all__ = ["BUILTIN", "BUILTIN_CHECKS", "CHECKS", "Check", "CheckContext", "CheckOutput", "CheckRun", "register", "registered", "run_checks",
+__all__ = ["BUILTIN_CHECKS", "CHECKS", "Check", "CheckContext", "CheckOutput", "CheckRun", "register", "registered", "run_checks",
            "unregister"]
