@@ -78,11 +78,10 @@ def load_pack(folder: str | Path, *, standard_text: Any = None, synthetic: Any =
     ``synthetic`` may be given as ``"package.module:attr"`` / ``"package.module"`` strings."""
     folder = Path(folder)
     form = load_form(folder / FORM_FILE)
-    spec_path = folder / NARRATIVE_FILE
-    spec = _read_yaml(spec_path, form.id) or {}
+    spec = _read_yaml(folder / NARRATIVE_FILE, form.id) or {}
     indicators = _read_yaml(folder / INDICATORS_FILE, form.id)
     default = folder / DEFAULT_NARRATIVE_FILE
-    return FormPack(form=form, folder=folder, narrative_spec=spec or {}, indicators_spec=indicators,
+    return FormPack(form=form, folder=folder, narrative_spec=spec, indicators_spec=indicators,
                     default_narrative=default if default.is_file() else None,
                     standard_text_ref=standard_text, synthetic_ref=synthetic)
 
