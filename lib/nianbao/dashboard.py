@@ -22,12 +22,9 @@ of the reports kept) or, without rows, read ``outputs/<year>/.batch-state.json``
 """
 from __future__ import annotations
 
-import io
 import json
 import os
-import re
 import time
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -50,7 +47,6 @@ STATUS_LABELS = {"passed": "通过", "failed": "未通过", "error": "失败", "
 CHART_UNITS = 30  # units shown in the chart (the largest by the chart's figure)
 _VERDICT = {"passed": "passed", "warning": "passed", "failed": "failed", "error": "error"}
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # zip entry and document dates of index.xlsx: same table, same bytes
-_FIXED_STAMP = b"2000-01-01T00:00:00Z"
 
 
 @dataclass
@@ -289,6 +285,8 @@ def xlsx_bytes(dash: Dashboard) -> bytes:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
+    from .workbook.writer import to_bytes
+
     wb = Workbook(write_only=True)  # streamed: several times faster for a thousand units
     ws = wb.create_sheet("单位")
     bold = Font(bold=True)
@@ -323,21 +321,8 @@ def xlsx_bytes(dash: Dashboard) -> bytes:
                 else t.values[f.id] for f in dash.figures]
         wt.append([t.label, t.units, *vals, *[t.left_out[f.id] for f in dash.figures]])
     wb.properties.creator = f"nianbao {__version__}"
-    wb.properties.created = wb.properties.modified = datetime(*_FIXED_TIME)
-    raw = io.BytesIO()
-    wb.save(raw)
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time as "modified"
-                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + _FIXED_STAMP + rb"\g<2>", body)
-            dst.writestr(fixed, body)
-    return out.getvalue()
+    wb.properties.created = datetime(*_FIXED_TIME)  # to_bytes stamps "modified" with it too
+    return to_bytes(wb, date_time=_FIXED_TIME)
 
 
 def write_dashboard(project: Project, year: int, rows=None, summary=None) -> Path:

@@ -458,8 +458,8 @@ _CREATED = re.compile(rb"<dcterms:created[^>]*>([^<]*)</dcterms:created>")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def to_bytes(wb: Workbook) -> bytes:
-    """The workbook as deterministic bytes (fixed zip times; modified = created)."""
+def to_bytes(wb: Workbook, date_time: tuple = FIXED_TIME) -> bytes:
+    """The workbook as deterministic bytes (fixed zip times, ``date_time``; modified = created)."""
     raw = io.BytesIO()
     wb.save(raw)
     src = zipfile.ZipFile(io.BytesIO(raw.getvalue()))
@@ -471,7 +471,7 @@ def to_bytes(wb: Workbook) -> bytes:
                 created = _CREATED.search(data)
                 if created:
                     data = _MODIFIED.sub(lambda m: m.group(1) + created.group(1) + m.group(2), data)
-            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+            zi = zipfile.ZipInfo(info.filename, date_time=date_time)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
             dst.writestr(zi, data)
