@@ -32,7 +32,7 @@ from pathlib import Path
 from . import __version__, atomic
 from .collect import ABSENT, OK, UnitYear, collect
 from .errors import InputError
-from .keyfigures import percent_text, views
+from .keyfigures import value_text, views
 from .outputs import FORMATS
 from .project import Project
 from .svgchart import SANS, Series, bar_chart
@@ -147,7 +147,6 @@ def _links(project: Project, base: Path, info: dict) -> dict[str, str]:
 
 def _counted_in(registry, data: dict[str, UnitYear]) -> dict[str, str]:
     """Unit id → the outermost roll-up unit (with figures) whose tables include it."""
-    from .errors import InputError
     from .rollup import figure_sources
 
     out: dict[str, str] = {}
@@ -253,11 +252,7 @@ def build_dashboard(project: Project, year: int, rows=None, *, registry=None, da
 
 
 def _show(f, value) -> str:
-    from .numbers_cn import plain
-
-    if f.kind == "rate":
-        return percent_text(value)
-    return "缺失" if value is None else plain(value)
+    return value_text(f.kind, value)
 
 
 def render_dashboard(project: Project, year: int, rows=None, summary=None, *, dashboard: Dashboard | None = None) -> str:
