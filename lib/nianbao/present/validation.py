@@ -206,13 +206,6 @@ def section_block(result: ValidationResult):
     return HTMLBlock(html, text, data={MIME: result.to_json(), RUN_MIME: dict(sorted(result.volatile.items()))})
 
 
-def report_banner(report) -> HTMLBlock:
-    """The pass/fail banner under the report title (red 未通过 banner with counts when there are errors)."""
-    from ..validation import validate_report
-
-    return banner_block(validate_report(report))
-
-
 def report_section(report) -> HTMLBlock:
     """The section 数据校验结果; its mime bundle carries the result for validation.json."""
     from ..validation import validate_report
