@@ -16,7 +16,6 @@ from copy import copy
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -33,7 +32,7 @@ from ..findings import SEVERITY_LABELS
 from ..form import Column, Form, Table
 from ..units import Unit
 from . import formulas
-from .layout import TOP, Grid, fingerprint, grids
+from .layout import Grid, fingerprint, grids
 
 MARK = "nianbao-workbook"
 META_SHEET = "_nianbao"
