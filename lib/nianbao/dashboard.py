@@ -117,14 +117,13 @@ def _verdicts(project: Project, year: int, registry, rows) -> dict[str, tuple[st
     for u in registry:
         verdict, info = _verdict_from_record(state.units.get(u.id))
         if verdict is None:  # made by `nianbao run` rather than a batch: its validation.json
-            path = project.output_dir(u.id, year) / "validation.json"
+            out_dir = project.output_dir(u.id, year)
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = json.loads((out_dir / "validation.json").read_text(encoding="utf-8"))
             except (FileNotFoundError, ValueError):
                 data = None
             if data:
                 c = data.get("counts") or {}
-                out_dir = project.output_dir(u.id, year)
                 names = [(name, f.filename) for name, f in FORMATS.items()]
                 names += [("ipynb", "report.ipynb"), ("validation.json", "validation.json")]
                 files = {k: project.rel(out_dir / n) for k, n in names}
