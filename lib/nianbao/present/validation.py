@@ -89,11 +89,9 @@ def findings_table(result: ValidationResult) -> str:
     out.append("</tr></thead><tbody>")
     for n, g in enumerate(_groups(result), start=1):
         f = g.first
-        attrs = (f' class="sev-{escape(f.severity)}" data-rule="{escape(f.rule_id)}"'
-                 f' data-table="{escape(_s(f.table))}" data-row="{escape(_s(f.row))}" data-col="{escape(_s(f.column))}"')
-        if g.grouped:
-            attrs = (f' class="sev-{escape(f.severity)}" data-rule="{escape(f.rule_id)}"'
-                     f' data-table="{escape(_s(f.table))}" data-cells="{len(g.findings)}"')
+        attrs = (f' class="sev-{escape(f.severity)}" data-rule="{escape(f.rule_id)}" data-table="{escape(_s(f.table))}"'
+                 + (f' data-cells="{len(g.findings)}"' if g.grouped else
+                    f' data-row="{escape(_s(f.row))}" data-col="{escape(_s(f.column))}"'))
         lines = g.lines if g.grouped else (str(f.line) if f.line else "")
         where = ""
         if f.file:
