@@ -267,7 +267,7 @@ def _instructions(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
     steps = [
         f"在工作表 {tables} 的黄色单元格中填写数字；其余单元格已锁定，无需改动。",
         "件数、数量填写非负整数；没有发生的事项填 0。",
-        *[f"「{c.label}」填写非负数{f'（单位：{c.unit}）' if getattr(c, 'unit', None) else ''}，最多 {c.decimals} 位小数；"
+        *[f"「{c.label}」填写非负数{f'（单位：{c.unit}）' if c.unit else ''}，最多 {c.decimals} 位小数；"
           f"工具不会替您四舍五入。" for c in amount_cols],
         *[f"「{c.label}」填写整数，减少用负数表示（如 -8），没有变化的填 0。" for c in signed_cols],
         "不要留空，也不要填写“/”“—”“无”：这些是缺失值，不是 0，收回时会被退回。",
