@@ -20,8 +20,7 @@ from pathlib import Path
 
 from .collect import ABSENT, OK, UnitYear, collect, unit_year
 from .errors import InputError
-from .keyfigures import Views, percent_text, views
-from .numbers_cn import plain
+from .keyfigures import Views, value_text, views
 from .project import Project
 from .svgchart import SANS, Series, bar_chart
 
@@ -109,12 +108,6 @@ def _translate(data: UnitYear, mapping: dict) -> dict:
     return out
 
 
-def _shown(kind: str, v) -> str:
-    if kind == "rate":
-        return percent_text(v)
-    return "缺失" if v is None else plain(v)
-
-
 def _column_state(col: Column) -> str | None:
     """What a column shows instead of figures, or None when it has figures."""
     if col.data.state == ABSENT:
@@ -181,7 +174,7 @@ def _fill(cmp: Comparison) -> None:
                 prev = NOT_COMPARABLE
                 continue
             v = _figure_value(f, col)
-            shown.append(v if v == NOT_COMPARABLE else _shown(f.kind, v))
+            shown.append(v if v == NOT_COMPARABLE else value_text(f.kind, v))
             ok = v != NOT_COMPARABLE and prev != NOT_COMPARABLE
             changes.append(change_text(f.kind, v, prev) if cmp.kind == "years" and ok else "")
             prev = v
@@ -213,7 +206,7 @@ def _fill(cmp: Comparison) -> None:
                     elif cell not in c.cells:
                         shown.append(NOT_COMPARABLE)
                     else:
-                        shown.append(_shown("count", c.values.get(table.key, {}).get((row.key, col.key))))
+                        shown.append(value_text("count", c.values.get(table.key, {}).get((row.key, col.key))))
                 lines.append((label, shown))
             cmp.cell_tables.append((f"{table.name} {table.title}", lines))
 

@@ -22,12 +22,9 @@ of the reports kept) or, without rows, read ``outputs/<year>/.batch-state.json``
 """
 from __future__ import annotations
 
-import io
 import json
 import os
-import re
 import time
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +32,7 @@ from pathlib import Path
 from . import __version__, atomic
 from .collect import ABSENT, OK, UnitYear, collect
 from .errors import InputError
-from .keyfigures import percent_text, views
+from .keyfigures import value_text, views
 from .outputs import FORMATS
 from .project import Project
 from .svgchart import SANS, Series, bar_chart
@@ -50,7 +47,6 @@ STATUS_LABELS = {"passed": "通过", "failed": "未通过", "error": "失败", "
 CHART_UNITS = 30  # units shown in the chart (the largest by the chart's figure)
 _VERDICT = {"passed": "passed", "warning": "passed", "failed": "failed", "error": "error"}
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # zip entry and document dates of index.xlsx: same table, same bytes
-_FIXED_STAMP = b"2000-01-01T00:00:00Z"
 
 
 @dataclass
@@ -121,14 +117,13 @@ def _verdicts(project: Project, year: int, registry, rows) -> dict[str, tuple[st
     for u in registry:
         verdict, info = _verdict_from_record(state.units.get(u.id))
         if verdict is None:  # made by `nianbao run` rather than a batch: its validation.json
-            path = project.output_dir(u.id, year) / "validation.json"
+            out_dir = project.output_dir(u.id, year)
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = json.loads((out_dir / "validation.json").read_text(encoding="utf-8"))
             except (FileNotFoundError, ValueError):
                 data = None
             if data:
                 c = data.get("counts") or {}
-                out_dir = project.output_dir(u.id, year)
                 names = [(name, f.filename) for name, f in FORMATS.items()]
                 names += [("ipynb", "report.ipynb"), ("validation.json", "validation.json")]
                 files = {k: project.rel(out_dir / n) for k, n in names}
@@ -151,7 +146,6 @@ def _links(project: Project, base: Path, info: dict) -> dict[str, str]:
 
 def _counted_in(registry, data: dict[str, UnitYear]) -> dict[str, str]:
     """Unit id → the outermost roll-up unit (with figures) whose tables include it."""
-    from .errors import InputError
     from .rollup import figure_sources
 
     out: dict[str, str] = {}
@@ -257,11 +251,7 @@ def build_dashboard(project: Project, year: int, rows=None, *, registry=None, da
 
 
 def _show(f, value) -> str:
-    from .numbers_cn import plain
-
-    if f.kind == "rate":
-        return percent_text(value)
-    return "缺失" if value is None else plain(value)
+    return value_text(f.kind, value)
 
 
 def render_dashboard(project: Project, year: int, rows=None, summary=None, *, dashboard: Dashboard | None = None) -> str:
@@ -288,6 +278,8 @@ def xlsx_bytes(dash: Dashboard) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+
+    from .workbook.writer import to_bytes
 
     wb = Workbook(write_only=True)  # streamed: several times faster for a thousand units
     ws = wb.create_sheet("单位")
@@ -323,21 +315,8 @@ def xlsx_bytes(dash: Dashboard) -> bytes:
                 else t.values[f.id] for f in dash.figures]
         wt.append([t.label, t.units, *vals, *[t.left_out[f.id] for f in dash.figures]])
     wb.properties.creator = f"nianbao {__version__}"
-    wb.properties.created = wb.properties.modified = datetime(*_FIXED_TIME)
-    raw = io.BytesIO()
-    wb.save(raw)
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time as "modified"
-                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + _FIXED_STAMP + rb"\g<2>", body)
-            dst.writestr(fixed, body)
-    return out.getvalue()
+    wb.properties.created = datetime(*_FIXED_TIME)  # to_bytes stamps "modified" with it too
+    return to_bytes(wb, date_time=_FIXED_TIME)
 
 
 def write_dashboard(project: Project, year: int, rows=None, summary=None) -> Path:

@@ -215,3 +215,12 @@ def percent_text(rate) -> str:
     from .numbers_cn import percent
 
     return percent(rate, 1, 1)
+
+
+def value_text(kind: str, value) -> str:
+    """A key figure's value as shown: a rate as :func:`percent_text`; a count as written, 缺失 when missing."""
+    if kind == "rate":
+        return percent_text(value)
+    from .numbers_cn import plain
+
+    return "缺失" if value is None else plain(value)

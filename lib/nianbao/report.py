@@ -84,10 +84,12 @@ class Report:
     def banner(self) -> HTMLBlock:
         """Under the title: a failing report's 未通过校验 banner (in the publication, so it cannot be
         posted by mistake); a passing report's one-line status goes to the evidence only."""
-        from .present.validation import report_banner
+        from .present.validation import banner_block
+        from .validation import validate_report
 
-        block = report_banner(self)
-        return block if 'data-status="failed"' in block.html else block.tagged(EVIDENCE_TAG)
+        result = validate_report(self)
+        block = banner_block(result)
+        return block if result.status_code == "failed" else block.tagged(EVIDENCE_TAG)
 
     def sources(self) -> HTMLBlock:
         """For a unit compiled from its children: which reports its tables were summed from."""

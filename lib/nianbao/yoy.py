@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
-from .keyfigures import percent_text, views
+from .keyfigures import value_text, views
 from .numbers_cn import percent, plain
 from .svgchart import SERIF, Series, bar_chart
 
@@ -39,12 +39,6 @@ def change_text(kind: str, current, previous) -> str:
     return text + (f"（{rate}{percent(abs(diff), previous)}）" if previous else "")
 
 
-def _value(kind: str, v) -> str:
-    if kind == "rate":
-        return percent_text(v)
-    return "缺失" if v is None else plain(v)
-
-
 def block_html(form, year: int, current: dict, previous: dict) -> str:
     """The block for two years' values (table key → {(row, column): value}) of the same form."""
     spec = views(form)
@@ -52,7 +46,7 @@ def block_html(form, year: int, current: dict, previous: dict) -> str:
     for f in spec.key_figures:
         cur, prev = f.value(current), f.value(previous)
         rows.append(f'<tr><th class="row-label" title="{escape(f.description)}">{escape(f.label)}</th>'
-                    f'<td class="num">{escape(_value(f.kind, prev))}</td><td class="num">{escape(_value(f.kind, cur))}</td>'
+                    f'<td class="num">{escape(value_text(f.kind, prev))}</td><td class="num">{escape(value_text(f.kind, cur))}</td>'
                     f'<td class="num">{escape(change_text(f.kind, cur, prev))}</td></tr>')
     table = ('<div class="nb-table-wrap"><table class="nb-table nb-yoy-table">'
              f'<thead><tr><th>项目</th><th>{year - 1}年</th><th>{year}年</th><th>较上年变化</th></tr></thead>'
@@ -71,7 +65,7 @@ def _chart_data(chart, series) -> str:
     as a picture, then this table); hidden in the HTML page and the PDF (report.css), where the chart shows them."""
     head = "".join(f"<th>{escape(s.name)}</th>" for s in series)
     rows = "".join(f'<tr><th class="row-label">{escape(label)}</th>'
-                   + "".join(f'<td class="num">{escape(_value("count", s.values[i]))}</td>' for s in series) + "</tr>"
+                   + "".join(f'<td class="num">{escape(value_text("count", s.values[i]))}</td>' for s in series) + "</tr>"
                    for i, label in enumerate(chart.labels))
     return (f'<div class="nb-chart-data"><p class="nb-chart-caption">{escape(chart.title)}</p>'
             f'<table class="nb-table"><thead><tr><th>项目</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>')

@@ -6,7 +6,6 @@ folder holds no report that could be read.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ..errors import InputError

@@ -148,6 +148,8 @@ def main(args) -> int:
 
 
 def _print(o, dry_run: bool) -> None:
+    from ..workbook.intake import shown
+
     head = f"{o.source} → {o.target or '（未写入）'}"
     if o.status == "refused":
         print(f"拒收 {o.source}（未写入任何文件）：")
@@ -164,8 +166,4 @@ def _print(o, dry_run: bool) -> None:
     print(f"{verb} {head}（{len(o.changes)} 处改动）：")
     for c in o.changes:
         what = f" {c.what}" if c.what else ""
-        print(f"  {c.where}{what}: {_show(c.old)} → {_show(c.new)}")
-
-
-def _show(v) -> str:
-    return "（空白）" if v is None else str(v)
+        print(f"  {c.where}{what}: {shown(c.old)} → {shown(c.new)}")

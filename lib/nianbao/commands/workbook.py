@@ -32,7 +32,7 @@ def _default_dir(project, year: int) -> Path:
 
 
 def main(args) -> int:
-    from .. import atomic, forms
+    from .. import forms
     from ..workbook import workbook_input
     from ..workbook.writer import file_name, write
     from .common import project_of

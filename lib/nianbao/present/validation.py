@@ -89,11 +89,9 @@ def findings_table(result: ValidationResult) -> str:
     out.append("</tr></thead><tbody>")
     for n, g in enumerate(_groups(result), start=1):
         f = g.first
-        attrs = (f' class="sev-{escape(f.severity)}" data-rule="{escape(f.rule_id)}"'
-                 f' data-table="{escape(_s(f.table))}" data-row="{escape(_s(f.row))}" data-col="{escape(_s(f.column))}"')
-        if g.grouped:
-            attrs = (f' class="sev-{escape(f.severity)}" data-rule="{escape(f.rule_id)}"'
-                     f' data-table="{escape(_s(f.table))}" data-cells="{len(g.findings)}"')
+        attrs = (f' class="sev-{escape(f.severity)}" data-rule="{escape(f.rule_id)}" data-table="{escape(_s(f.table))}"'
+                 + (f' data-cells="{len(g.findings)}"' if g.grouped else
+                    f' data-row="{escape(_s(f.row))}" data-col="{escape(_s(f.column))}"'))
         lines = g.lines if g.grouped else (str(f.line) if f.line else "")
         where = ""
         if f.file:
@@ -204,13 +202,6 @@ def section_block(result: ValidationResult):
     html, text = section_html(result)
     # RUN_MIME: which validation run produced the result (declared volatile: see nianbao.validation.handed)
     return HTMLBlock(html, text, data={MIME: result.to_json(), RUN_MIME: dict(sorted(result.volatile.items()))})
-
-
-def report_banner(report) -> HTMLBlock:
-    """The pass/fail banner under the report title (red 未通过 banner with counts when there are errors)."""
-    from ..validation import validate_report
-
-    return banner_block(validate_report(report))
 
 
 def report_section(report) -> HTMLBlock:

@@ -79,8 +79,13 @@ def _facts_text(facts: list[FactEntry] | None, kept: dict[str, Fact], value_text
     return "\n".join(lines), order
 
 
+def _cell(table, row, column) -> str:
+    """A cell named by its printed labels: 表三 第1行「…」列「…」."""
+    return f"{table.name} 第{row.number}行「{row.label}」列「{column.label}」"
+
+
 def _where(e: Entry) -> str:
-    return f"{e.where}（{e.table.name} 第{e.row.number}行「{e.row.label}」列「{e.column.label}」）"
+    return f"{e.where}（{_cell(e.table, e.row, e.column)}）"
 
 
 def _load_text(text: str, unit: str, year: int, display: str):
@@ -103,7 +108,7 @@ def parse(sub: Submission, unit_name: str, kept_facts: dict[str, Fact]):
         values[tk][(rk, ck)] = BLANK if e.problem else scalar(e.value)
     # (address, address with its labels, message) of each refused cell or fact
     cell_problems: list[tuple[str, str, str]] = [(e.where, _where(e), e.problem) for e in sub.entries.values() if e.problem]
-    missing = [f"{t.name} 第{r.number}行「{r.label}」列「{c.label}」" for t in form.tables for r, c in t.cells()
+    missing = [_cell(t, r, c) for t in form.tables for r, c in t.cells()
                if (t.key, r.key, c.key) not in sub.entries]
     if missing:
         problems.append(f"{sub.source}: 缺少 {len(missing)} 个单元格：{'；'.join(missing[:5])}{'等' if len(missing) > 5 else ''}。"
@@ -157,7 +162,8 @@ def _grouped(source: str, cell_problems: list[tuple[str, str, str]]) -> list[str
     return out
 
 
-def _fmt(v) -> str:
+def shown(v) -> str:
+    """A received or replaced value as printed in the list of changes (None: （空白）)."""
     return "（空白）" if v is None else str(v)
 
 
@@ -168,15 +174,14 @@ def changes(form, old, new, where_of) -> list[Change]:
             a = None if old is None else old.values.get(t.key, {}).get((r.key, c.key))
             b = new.values[t.key].get((r.key, c.key))
             if a != b:
-                out.append(Change(where_of(t.key, r.key, c.key), f"{t.name} 第{r.number}行「{r.label}」列「{c.label}」",
-                                  a, b))
+                out.append(Change(where_of(t.key, r.key, c.key), _cell(t, r, c), a, b))
     old_facts = {} if old is None else old.facts
     for k in sorted(set(old_facts) | set(new.facts)):
         a, b = old_facts.get(k), new.facts.get(k)
         fa = None if a is None else (a.value, a.unit, a.label, a.approx)
         fb = None if b is None else (b.value, b.unit, b.label, b.approx)
         if fa != fb:
-            show = lambda f: "（无）" if f is None else f"{_fmt(f.value)}{f.unit}{'余' if f.approx else ''}（{f.label}）"
+            show = lambda f: "（无）" if f is None else f"{shown(f.value)}{f.unit}{'余' if f.approx else ''}（{f.label}）"
             out.append(Change(f"叙述数字「{k}」", "", show(a), show(b)))
     return out
 

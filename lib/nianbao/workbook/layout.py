@@ -102,7 +102,7 @@ def _blocks(table: Table) -> Grid:
         r += 1
         g.label(r, 0, 1, 1, table.item_header or "", "header")
         # a block narrower than the table: its last column spans the rest, or (pad: empty) empty cells follow
-        spans = getattr(block, "pad", "span") == "span"
+        spans = block.pad == "span"
         for i, col in enumerate(block.columns):
             span = width - len(block.columns) + 1 if spans and i == len(block.columns) - 1 else 1
             g.label(r, 1 + i, 1, span, col.label, "header")

@@ -16,7 +16,6 @@ from copy import copy
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -33,7 +32,7 @@ from ..findings import SEVERITY_LABELS
 from ..form import Column, Form, Table
 from ..units import Unit
 from . import formulas
-from .layout import TOP, Grid, fingerprint, grids
+from .layout import Grid, fingerprint, grids
 
 MARK = "nianbao-workbook"
 META_SHEET = "_nianbao"
@@ -268,7 +267,7 @@ def _instructions(wb: Workbook, data: WorkbookInput, look: Looks) -> None:
     steps = [
         f"在工作表 {tables} 的黄色单元格中填写数字；其余单元格已锁定，无需改动。",
         "件数、数量填写非负整数；没有发生的事项填 0。",
-        *[f"「{c.label}」填写非负数{f'（单位：{c.unit}）' if getattr(c, 'unit', None) else ''}，最多 {c.decimals} 位小数；"
+        *[f"「{c.label}」填写非负数{f'（单位：{c.unit}）' if c.unit else ''}，最多 {c.decimals} 位小数；"
           f"工具不会替您四舍五入。" for c in amount_cols],
         *[f"「{c.label}」填写整数，减少用负数表示（如 -8），没有变化的填 0。" for c in signed_cols],
         "不要留空，也不要填写“/”“—”“无”：这些是缺失值，不是 0，收回时会被退回。",
@@ -458,8 +457,8 @@ _CREATED = re.compile(rb"<dcterms:created[^>]*>([^<]*)</dcterms:created>")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def to_bytes(wb: Workbook) -> bytes:
-    """The workbook as deterministic bytes (fixed zip times; modified = created)."""
+def to_bytes(wb: Workbook, date_time: tuple = FIXED_TIME) -> bytes:
+    """The workbook as deterministic bytes (fixed zip times, ``date_time``; modified = created)."""
     raw = io.BytesIO()
     wb.save(raw)
     src = zipfile.ZipFile(io.BytesIO(raw.getvalue()))
@@ -471,7 +470,7 @@ def to_bytes(wb: Workbook) -> bytes:
                 created = _CREATED.search(data)
                 if created:
                     data = _MODIFIED.sub(lambda m: m.group(1) + created.group(1) + m.group(2), data)
-            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+            zi = zipfile.ZipInfo(info.filename, date_time=date_time)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
             dst.writestr(zi, data)
