@@ -237,6 +237,16 @@ def test_change_compares_only_declared_cells_across_formats(tmp_path):
     assert "n.md:3" in str(exc.value)
 
 
+def test_an_amount_in_yuan_is_written_with_its_own_unit():
+    """采购总金额 is printed in 元 by the 2019 form: a narrative writing it with its unit says 元, not 万元."""
+    from nianbao.narrative import parse_narrative, render_narrative
+
+    fig = load_figures(REPO / "data/2020/demo2019/figures.yaml")
+    text = "## 五、存在的主要问题及改进情况\n\n集中采购{{ table2.procurement.procurement_amount.with_unit }}。\n"
+    narrative = parse_narrative(text, fig.form, "n.md")
+    assert render_narrative(narrative, fig, UNIT.name).text("problems") == "集中采购142569.11元。"
+
+
 def test_template_prints_the_2019_form(project_dir, capsys):
     assert main(["template", "--unit", "demo2019", "--year", "2020", "--project", str(project_dir)]) == 0
     out = capsys.readouterr().out

@@ -69,12 +69,12 @@ def parse_cell(raw: object, text: str, column: Column) -> tuple[int | Decimal | 
             return None, CellIssue("not_a_number", f"{s!r} 不是件数。请填写非负整数；没有则填 0。")
     else:
         if not _AMOUNT.match(s):
-            return None, CellIssue("not_a_number", f"{s!r} 不是金额。请填写以{column.unit or '万元'}为单位的数字，如 3197.1919；没有则填 0。")
+            return None, CellIssue("not_a_number", f"{s!r} 不是金额。请填写以{column.amount_unit}为单位的数字，如 3197.1919；没有则填 0。")
         places = decimals_of(s)
         if places > column.decimals:
             return None, CellIssue(
                 "too_many_decimals",
-                f"{s!r} 有 {places} 位小数，本栏最多 {column.decimals} 位（单位：{column.unit or '万元'}）。请按原始统计填写，工具不会替您四舍五入。",
+                f"{s!r} 有 {places} 位小数，本栏最多 {column.decimals} 位（单位：{column.amount_unit}）。请按原始统计填写，工具不会替您四舍五入。",
             )
         value = Decimal(s)
         if value.as_tuple().exponent < -column.decimals:  # only trailing zeros go: 3197.191900000 → 3197.1919

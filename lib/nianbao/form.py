@@ -15,6 +15,7 @@ import yaml
 from .yamlsource import LOADER as PACK_LOADER
 
 
+DEFAULT_AMOUNT_UNIT = "万元"  # the unit of the forms' amount columns unless a column declares its own
 CELL_TYPES = ("count", "amount", "signed")  # signed: an integer that may be negative (a yearly increase/decrease)
 
 
@@ -27,6 +28,11 @@ class Column:
     group: str | None = None  # printed spanning header above this column, if any
     summed: bool = True  # a roll-up unit's cell is its children's sum (``rollup: own``: declared by itself)
     unit: str | None = None  # an amount's unit as printed (万元 unless the form says otherwise)
+
+    @property
+    def amount_unit(self) -> str:
+        """The unit an amount of this column is written in: the form's, else 万元."""
+        return self.unit or DEFAULT_AMOUNT_UNIT
 
 
 @dataclass(frozen=True)

@@ -251,7 +251,7 @@ class RowView:
         if name not in cols:
             raise _unknown(f"{self._table.name}「{self._row.label}」的列", name, cols)
         ref = f"{self._table.name}「{self._row.label}」列「{cols[name].label}」"
-        unit = "万元" if cols[name].type == "amount" else "件"
+        unit = cols[name].amount_unit if cols[name].type == "amount" else "件"
         key = (self._table.key, self._row.key, name)
         value = self._values.get((self._row.key, name))
         if isinstance(value, int) and not isinstance(value, bool):
