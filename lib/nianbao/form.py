@@ -108,6 +108,25 @@ class Table:
         """Whether row ``index`` opens a new row group at ``level`` (where a merged group label goes)."""
         return index == 0 or self.rows[index - 1].groups[: level + 1] != self.rows[index].groups[: level + 1]
 
+    @property
+    def header_rows(self) -> int:
+        """Rows of a matrix table's printed column header: the spanning header, if any, then one row
+        of column labels, or two when some columns sit under a group label."""
+        return (1 if self.column_header else 0) + (2 if any(c.group for c in self.columns) else 1)
+
+    def column_runs(self) -> list[tuple[int, str | None, tuple[Column, ...]]]:
+        """The column header's runs, left to right: (index of the run's first column, the group label
+        spanning it or None, its columns). Consecutive columns of one group are one run; a column
+        without a group is a run of its own (in the HTML table and the workbook alike)."""
+        runs: list[tuple[int, str | None, tuple[Column, ...]]] = []
+        for i, col in enumerate(self.columns):
+            if col.group and runs and runs[-1][1] == col.group and runs[-1][0] + len(runs[-1][2]) == i:
+                start, group, cols = runs[-1]
+                runs[-1] = (start, group, cols + (col,))
+            else:
+                runs.append((i, col.group, (col,)))
+        return runs
+
     def cells(self) -> Iterator[tuple[Row, Column]]:
         for row in self.rows:
             for col in row.columns:

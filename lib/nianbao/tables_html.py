@@ -71,28 +71,19 @@ def _blocks(table: Table, values: dict) -> list[str]:
 
 def _column_header(table: Table, corner: str | None, corner_cols: int) -> list[str]:
     """Header rows for a matrix table: optional spanning header, then grouped column labels."""
-    cols = table.columns
-    grouped = any(c.group for c in cols)
-    depth = (1 if table.column_header else 0) + (2 if grouped else 1)
+    depth = table.header_rows
     rows: list[list[str]] = [[] for _ in range(depth)]
     level = 0
     rows[0].append(_th(corner or "", colspan=corner_cols, rowspan=depth, cls="corner"))
     if table.column_header:
-        rows[0].append(_th(table.column_header, colspan=len(cols)))
+        rows[0].append(_th(table.column_header, colspan=len(table.columns)))
         level = 1
-    i = 0
-    while i < len(cols):
-        col = cols[i]
-        if col.group:
-            j = i
-            while j < len(cols) and cols[j].group == col.group:
-                rows[level + 1].append(_th(cols[j].label))
-                j += 1
-            rows[level].append(_th(col.group, colspan=j - i))
-            i = j
+    for _, group, run in table.column_runs():
+        if group:
+            rows[level + 1].extend(_th(col.label) for col in run)
+            rows[level].append(_th(group, colspan=len(run)))
         else:
-            rows[level].append(_th(col.label, rowspan=depth - level))
-            i += 1
+            rows[level].append(_th(run[0].label, rowspan=depth - level))
     return ["<thead>"] + ["<tr>" + "".join(r) + "</tr>" for r in rows] + ["</thead>"]
 
 

@@ -124,26 +124,19 @@ def _matrix(table: Table) -> Grid:
     depth = max(len(r.groups) for r in table.rows) + 1
     g = Grid(table, label_cols=depth)
     cols = table.columns
-    grouped = any(c.group for c in cols)
-    head = (1 if table.column_header else 0) + (2 if grouped else 1)
+    head = table.header_rows
     g.label(0, 0, head, depth, table.note or "", "corner")
     level = 0
     if table.column_header:
         g.label(0, depth, 1, len(cols), table.column_header, "header")
         level = 1
-    i = 0
-    while i < len(cols):
-        col = cols[i]
-        if col.group:
-            j = i
-            while j < len(cols) and cols[j].group == col.group:
-                g.label(level + 1, depth + j, 1, 1, cols[j].label, "header")
-                j += 1
-            g.label(level, depth + i, 1, j - i, col.group, "header")
-            i = j
+    for i, group, run in table.column_runs():
+        if group:
+            for j, col in enumerate(run, start=i):
+                g.label(level + 1, depth + j, 1, 1, col.label, "header")
+            g.label(level, depth + i, 1, len(run), group, "header")
         else:
-            g.label(level, depth + i, head - level, 1, col.label, "header")
-            i += 1
+            g.label(level, depth + i, head - level, 1, run[0].label, "header")
     for n, row in enumerate(table.rows):
         r = head + n
         for lv, group in enumerate(row.groups):
