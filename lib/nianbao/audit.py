@@ -11,7 +11,6 @@ import csv
 import io
 import re
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,6 +290,8 @@ def _xlsx(sheets: list[tuple[str, list, list]]) -> bytes:
 
     from openpyxl.cell import WriteOnlyCell
 
+    from .workbook.writer import to_bytes
+
     wb = Workbook(write_only=True)  # streamed: thousands of finding rows in a fraction of the time
     for title, head, rows in sheets:
         ws = wb.create_sheet(title)
@@ -303,21 +304,8 @@ def _xlsx(sheets: list[tuple[str, list, list]]) -> bytes:
         ws.append(bold)
         for row in rows:
             ws.append(row)
-    fixed = dt.datetime(2000, 1, 1)
-    wb.properties.created = wb.properties.modified = fixed
-    raw = io.BytesIO()
-    wb.save(raw)
-    # same findings → same bytes: rewrite the archive with fixed member dates
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            data = re.sub(rb"<dcterms:(created|modified)([^>]*)>[^<]*<", lambda m: m.group(0).split(b">")[0] + b">2000-01-01T00:00:00Z<", data) \
-                if info.filename == "docProps/core.xml" else data
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(zi, data)
-    return out.getvalue()
+    wb.properties.created = wb.properties.modified = dt.datetime(2000, 1, 1)
+    return to_bytes(wb, date_time=(1980, 1, 1, 0, 0, 0))  # same findings → same bytes
 
 
 def render_html(entries: list[AuditEntry], root: Path, year: int | None) -> str:
