@@ -40,9 +40,10 @@ assert NUMBER_PATTERN.replace("(?:", "(") == _AMOUNT.pattern, "keep NUMBER_PATTE
 _NUMBER = re.compile(NUMBER_PATTERN)
 GX_SEVERITY = {"error": "critical", "warning": "warning"}
 
-# Loader problem kinds that concern one cell's value, and those that leave cells absent.
-CELL_VALUE_KINDS = {"missing_value": "TYPE-MISSING", "not_a_number": "TYPE-NUMBER", "not_integer": "TYPE-INTEGER",
-                    "negative": "TYPE-NEGATIVE", "too_many_decimals": "TYPE-DECIMALS"}
+# Loader problem kinds that concern one cell's value — each with the rule kind that reports it (whatever
+# id a form gives that rule) — and those that leave cells absent (reported by the cell_present rule).
+CELL_VALUE_KINDS = {"missing_value": "cell_present", "not_a_number": "cell_number", "not_integer": "cell_integer",
+                    "negative": "cell_non_negative", "too_many_decimals": "cell_decimals"}
 ABSENT_KINDS = {"missing_row", "missing_column", "missing_table", "row_length", "shape"}
 
 
@@ -346,8 +347,8 @@ class CellRule(Rule):
 
     def finding(self, item: CellItem, ctx: CheckContext) -> Finding:
         p = item.problem
-        if p is not None and (CELL_VALUE_KINDS.get(p.kind) == self.id
-                              or (self.id == "TYPE-MISSING" and p.kind in ABSENT_KINDS)):
+        if p is not None and (CELL_VALUE_KINDS.get(p.kind) == self.kind
+                              or (self.counts_blank and p.kind in ABSENT_KINDS)):
             message = p.message  # the loader's message says what to write instead
         else:
             message = f"{item.shown!r} 不符合要求：{self.description}。"
