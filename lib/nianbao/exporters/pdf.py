@@ -36,7 +36,8 @@ FOOTER_TEMPLATE = (
     '第 <span class="pageNumber"></span> 页 共 <span class="totalPages"></span> 页</div>'
 )
 HEADER_TEMPLATE = "<span></span>"
-# Kept equal to the @page margins in templates/nianbao_report/report.css (GB/T 9704 type area).
+# Kept equal to the @page margins in templates/nianbao_report/report.css (GB/T 9704 type area); the
+# Word exporter (.docx) takes its page margins from here.
 PAGE_MARGINS = {"top": "37mm", "right": "26mm", "bottom": "35mm", "left": "28mm"}
 
 
