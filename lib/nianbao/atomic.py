@@ -54,23 +54,28 @@ def _umask() -> int:
     return mask
 
 
+@contextmanager
+def _removed_on_failure(temps: list[Path], target: Path | None):
+    """On failure of the block remove ``temps``; an OSError (a full disk, a read-only folder) becomes a
+    :class:`WriteError` naming the file it names, else ``target``."""
+    try:
+        yield
+    except BaseException as exc:
+        for t in temps:
+            t.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError.of(target, exc) from None
+        raise
+
+
 def write_bytes(target: Path, data: bytes) -> None:
     tmp = temp_path(target)
-    try:
+    with _removed_on_failure([tmp], target):
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except WriteError:
-        tmp.unlink(missing_ok=True)
-        raise
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise WriteError.of(target, exc) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_text(target: Path, text: str) -> None:
@@ -81,22 +86,10 @@ def write_text(target: Path, text: str) -> None:
 def staged(targets: list[Path]):
     """Yield temp paths for ``targets``; on success move them all into place, on failure remove them."""
     temps: list[Path] = []
-    try:
+    with _removed_on_failure(temps, targets[0] if targets else None):
         for t in targets:
             temps.append(temp_path(t))
         yield temps
-    except WriteError:
-        for t in temps:
-            t.unlink(missing_ok=True)
-        raise
-    except OSError as exc:  # a full disk or a read-only folder while writing the temporaries
-        for t in temps:
-            t.unlink(missing_ok=True)
-        raise WriteError.of(Path(exc.filename) if exc.filename else targets[0], exc) from None
-    except BaseException:
-        for t in temps:
-            t.unlink(missing_ok=True)
-        raise
     for tmp, target in zip(temps, targets):
         try:
             os.replace(tmp, target)

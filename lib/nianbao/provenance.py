@@ -233,10 +233,10 @@ def record_in_outputs(nb: dict) -> dict | None:
 
 
 def stamp(nb, project: Project, unit: str, year: int):
-    """A copy of executed notebook ``nb`` with per-cell timings removed and the provenance record in
-    ``metadata.nianbao.provenance`` (from the appendix output; computed here when the notebook did not
-    get that far)."""
-    out = copy.deepcopy(nb)  # the runner strips per-cell timings first (nianbao.manifest.strip_run_timings)
+    """A copy of executed notebook ``nb`` with the provenance record in ``metadata.nianbao.provenance``
+    (from the appendix output; computed here when the notebook did not get that far). The runner drops
+    per-cell timings before (:func:`nianbao.manifest.strip_run_timings`)."""
+    out = copy.deepcopy(nb)
     meta = out.metadata.setdefault("nianbao", {})
     record = record_in_outputs(out)
     if record is None:

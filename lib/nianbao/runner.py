@@ -49,10 +49,6 @@ class RunResult:
     stale: dict[str, Path] = field(default_factory=dict)  # file name → where the old file was moved
 
 
-def check_formats(formats) -> tuple[str, ...]:
-    return outputs.check_formats(formats)
-
-
 def preflight(project: Project, unit: str, year: int):
     """Load the unit registry and figures strictly; raises InputError before anything runs."""
     registry = project.units()

@@ -182,7 +182,7 @@ def keygen(out: str | Path, comment: str = "") -> tuple[Path, Path, str]:
     finally:
         if fd is not None:
             os.close(fd)
-    return priv_path, pub_path, fingerprint(_public_blob(key.public_key()))
+    return priv_path, pub_path, public_fingerprint(key.public_key())
 
 
 # ---------------------------------------------------------------------------------------------------

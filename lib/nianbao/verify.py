@@ -260,7 +260,7 @@ def _is_report_file(name: str) -> bool:
 def check_signature(subject: Subject, public_key, v: Verdict) -> None:
     """With ``--key``: manifest.json must carry a valid signature by that key (manifest.json.sig)."""
     from .errors import VerificationFailed
-    from .signing import check, public_fingerprint
+    from .signing import check
 
     sig_path, man_path = subject.folder / SIGNATURE_NAME, subject.folder / mf.MANIFEST_NAME
     if public_key is None:
@@ -446,8 +446,9 @@ def rerun(subject: Subject, recorded: dict, unit: str, year: int, v: Verdict, *,
         new_rec = provenance.of_notebook(read_notebook(fresh.output_dir(unit, year) / "report.ipynb"))
         kit_diff = kit_differences(old_rec, new_rec)
         man_version = (subject.manifest or {}).get("kit_version")
-        if man_version is not None and man_version != ((new_rec or {}).get("kit") or {}).get("version"):
-            kit_diff.append(f"manifest kit_version: {man_version!r} → {((new_rec or {}).get('kit') or {}).get('version')!r}")
+        new_version = ((new_rec or {}).get("kit") or {}).get("version")
+        if man_version is not None and man_version != new_version:
+            kit_diff.append(f"manifest kit_version: {man_version!r} → {new_version!r}")
         if kit_diff and allow_kit_change:
             v.note("重新运行所用的 nianbao 与记录的不同（已按 --allow-kit-change 接受）：" + "；".join(kit_diff),
                    "the kit that re-ran differs from the recorded one (accepted by --allow-kit-change): " + "; ".join(kit_diff))

@@ -9,28 +9,19 @@ from __future__ import annotations
 import time
 
 from ..registry import Registry
-from .pool import DEFAULT_UNIT_TIMEOUT, SurvivingPool, failure_record
+from .pool import DEFAULT_UNIT_TIMEOUT, SurvivingPool, failure_record, timeout_message
 
 
-class LocalExecutor:
+class LocalExecutor(SurvivingPool):
     """``jobs`` spawned worker processes, each keeping one warm kernel for all its units. A worker that
-    dies or exceeds the unit time limit fails only the unit it held and is replaced (:mod:`.pool`)."""
+    dies or exceeds the unit time limit fails only the unit it held and is replaced (:mod:`.pool`, whose
+    ``submit``, ``wait_any`` and ``close`` are the executor's)."""
 
     name = "local"
 
     def __init__(self, jobs: int, config: dict, scheduler: str | None = None,
                  unit_timeout: float | None = DEFAULT_UNIT_TIMEOUT):
-        self.jobs = jobs
-        self.pool = SurvivingPool(jobs, config, unit_timeout=unit_timeout)
-
-    def submit(self, job: dict):
-        return self.pool.submit(job)
-
-    def wait_any(self, futures, timeout: float | None = None):
-        return self.pool.wait_any(futures, timeout=timeout)
-
-    def close(self, cancel: bool = False) -> None:
-        self.pool.close(cancel=cancel)
+        super().__init__(jobs, config, unit_timeout=unit_timeout)
 
 
 class DaskExecutor:
@@ -151,10 +142,8 @@ class DaskExecutor:
                         self.started.pop(remote)
                         pid = start[1].get("pid")
                         self._stop(remote, start[1].get("worker"), pid)
-                        local.set_result(failure_record(job, "timeout", (
-                            f"本单位运行超过时间限制 {self.unit_timeout:g} 秒（--unit-timeout），已终止；原有报告保持不变。"
-                            f"已重启运行它的 Dask 工作进程{f'（PID {pid}）' if pid else ''}，其余单位继续运行。"
-                            f"请检查该单位的叙述文字或数据是否导致计算过长；确需更长时间时可调大 --unit-timeout。"),
+                        local.set_result(failure_record(job, "timeout", timeout_message(
+                            self.unit_timeout, f"已重启运行它的 Dask 工作进程{f'（PID {pid}）' if pid else ''}"),
                             seconds=now - start[0], pid=pid))
             if end is not None and time.monotonic() >= end:
                 return {f for f in futures if f.done()}

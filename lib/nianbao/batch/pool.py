@@ -34,10 +34,16 @@ def failure_record(job: dict, kind: str, message: str, *, seconds: float | None 
         rec["seconds"] = round(seconds, 3)
     if pid is not None:
         rec["pid"] = pid
-    now = time.time()
-    rec["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}" \
-        + time.strftime("%z", time.localtime(now))
+    from .worker import finished_now
+
+    rec["finished"] = finished_now()
     return rec
+
+
+def timeout_message(limit: float, stopped: str) -> str:
+    """A unit's failure message when it overran ``limit`` seconds; ``stopped``: what was done about its worker."""
+    return (f"本单位运行超过时间限制 {limit:g} 秒（--unit-timeout），已终止；原有报告保持不变。{stopped}，其余单位继续运行。"
+            f"请检查该单位的叙述文字或数据是否导致计算过长；确需更长时间时可调大 --unit-timeout。")
 
 
 def signal_name(exitcode: int | None) -> str:
@@ -291,8 +297,6 @@ class SurvivingPool:
         w.job = None
         w.kill_tree()
         if fut is not None and not fut.done():
-            fut.set_result(failure_record(job, "timeout", (
-                f"本单位运行超过时间限制 {limit:g} 秒（--unit-timeout），已终止；原有报告保持不变。"
-                f"已停止其工作进程并启动新的工作进程，其余单位继续运行。请检查该单位的叙述文字或数据"
-                f"是否导致计算过长；确需更长时间时可调大 --unit-timeout。"), seconds=held, pid=w.pid))
+            fut.set_result(failure_record(job, "timeout", timeout_message(limit, "已停止其工作进程并启动新的工作进程"),
+                                          seconds=held, pid=w.pid))
         self._replace(w)

@@ -359,15 +359,13 @@ def _prepare_finish_in_background(project: Project) -> None:
     threading.Thread(target=warm, name="nianbao-batch-prepare-finish", daemon=True).start()
 
 
-def _print_service(pages: int | None):
-    """One Chromium with a page per worker for the whole batch, or None when it cannot start (each
+def _print_service(pages: int):
+    """One Chromium with ``pages`` pages for the whole batch, or None when it cannot start (each
     worker then reports the missing browser or font itself, with the command to install it)."""
     from ..errors import SetupError
     from ..exporters.printpool import PrintService
 
-    from ..exporters.printpool import DEFAULT_PAGES
-
     try:
-        return PrintService(pages=pages or DEFAULT_PAGES)
+        return PrintService(pages=pages)
     except SetupError:
         return None

@@ -158,7 +158,12 @@ def _run_unit(job: dict) -> dict:
         if engines.LAST_RUN.get("unit") == unit:
             rec["timings"] = {k: v for k, v in engines.LAST_RUN.items() if k != "unit"}
     rec["seconds"] = round(time.perf_counter() - started, 3)
-    now = time.time()
-    rec["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}" \
-        + time.strftime("%z", time.localtime(now))
+    rec["finished"] = finished_now()
     return rec
+
+
+def finished_now() -> str:
+    """An outcome record's ``finished``: local time to the millisecond, with its UTC offset."""
+    now = time.time()
+    return (time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+            + time.strftime("%z", time.localtime(now)))

@@ -89,32 +89,26 @@ def normalise_png(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def _draw_job(browser: _browser.Browser, charts: list[tuple[str, tuple[int, int]]], scale: int, timeout: float):
-    def job(b):
-        key = f"chart_page_{scale}"
-        page = browser.state.get(key)
-        if page is None or page.is_closed():
-            context = b.new_context(java_script_enabled=False, offline=True, service_workers="block",
-                                    device_scale_factor=scale, viewport={"width": 300, "height": 150})
-            context.route("**/*", lambda route: route.abort())
-            page = browser.state[key] = context.new_page()
-        try:
-            page.set_default_timeout(timeout * 1000)
-            out = []
-            for svg, (w, h) in charts:
-                page.set_viewport_size({"width": w, "height": h})
-                page.set_content(PAGE.replace("{svg}", svg), wait_until="load")
-                out.append(page.screenshot(type="png", animations="disabled", caret="hide", scale="device"))
-            return out
-        except BaseException:
-            browser.state.pop(key, None)
-            try:
-                page.context.close()
-            except Exception:  # noqa: BLE001 - the page may already be gone
-                pass
-            raise
+def context_options(scale: int) -> dict:
+    """The chart page's context, beyond :data:`nianbao.exporters.browser.PAGE_CONTEXT` (the same
+    in-process and in the batch's print service)."""
+    return {"device_scale_factor": scale, "viewport": {"width": 300, "height": 150}}
 
-    return job
+
+# Playwright ``page.screenshot`` options of a chart (in-process and in the batch's print service).
+SCREENSHOT = {"type": "png", "animations": "disabled", "caret": "hide", "scale": "device"}
+
+
+def _draw_job(browser: _browser.Browser, charts: list[tuple[str, tuple[int, int]]], scale: int, timeout: float):
+    def work(page):
+        out = []
+        for svg, (w, h) in charts:
+            page.set_viewport_size({"width": w, "height": h})
+            page.set_content(PAGE.replace("{svg}", svg), wait_until="load")
+            out.append(page.screenshot(**SCREENSHOT))
+        return out
+
+    return browser.page_job(f"chart_page_{scale}", work, timeout, **context_options(scale))
 
 
 def draw(charts, *, text: str = "", executable: str | None = None, scale: int = SCALE,
@@ -139,8 +133,7 @@ def draw(charts, *, text: str = "", executable: str | None = None, scale: int = 
     missing = _browser.uncovered_chars(text)
     if missing:
         raise SetupError(
-            f"图表中有字符在本机字体中没有字形，会画成空白方框：{missing}。请安装包含这些字符的字体，例如 "
-            "sudo apt-get install fonts-noto-cjk fonts-noto-cjk-extra（或 `make setup`），或改写这些字符。")
+            f"图表中有字符在本机字体中没有字形，会画成空白方框：{missing}。{_browser.GLYPH_HINT}")
     sized = [(svg, (math.ceil(box[0]), math.ceil(box[1]))) for svg, box in charts]
     try:
         if service is not None:

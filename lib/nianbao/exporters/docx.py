@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from traitlets import Unicode, default
 
 from .html import ReportHTMLExporter
+from .pdf import PAGE_MARGINS
 
 # Font names offices use (Windows/WPS) → the Linux stand-in (fonts-noto-cjk).
 TITLE_FONT = "方正小标宋简体"
@@ -44,7 +45,7 @@ FALLBACK_FONTS = {TITLE_FONT: "Noto Serif CJK SC", HEADING1_FONT: "Noto Sans CJK
                   HEADING2_FONT: "Noto Serif CJK SC", BODY_FONT: "Noto Serif CJK SC"}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FIXED_TIME = datetime(1980, 1, 1, tzinfo=timezone.utc)
-MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}  # = PAGE_MARGINS of the PDF exporter
+MARGINS_MM = {side: int(mm.removesuffix("mm")) for side, mm in PAGE_MARGINS.items()}  # the PDF's type area
 TEXT_WIDTH_MM = 210 - MARGINS_MM["left"] - MARGINS_MM["right"]
 BODY_PT, TABLE_PT, TITLE_PT, STAMP_PT = 16, 10.5, 22, 18
 LINE_PT = 28

@@ -36,7 +36,8 @@ FOOTER_TEMPLATE = (
     '第 <span class="pageNumber"></span> 页 共 <span class="totalPages"></span> 页</div>'
 )
 HEADER_TEMPLATE = "<span></span>"
-# Kept equal to the @page margins in templates/nianbao_report/report.css (GB/T 9704 type area).
+# Kept equal to the @page margins in templates/nianbao_report/report.css (GB/T 9704 type area); the
+# Word exporter (.docx) takes its page margins from here.
 PAGE_MARGINS = {"top": "37mm", "right": "26mm", "bottom": "35mm", "left": "28mm"}
 
 
@@ -49,26 +50,11 @@ def pdf_options(*, footer_template: str = FOOTER_TEMPLATE, header_template: str 
 
 def _print_job(browser: _browser.Browser, html: str, *, footer_template: str, header_template: str,
                timeout: float):
-    def job(b):
-        page = browser.state.get("print_page")
-        if page is None or page.is_closed():
-            # One page, reused for every report: a new context and page cost ~0.2 s each time.
-            context = b.new_context(java_script_enabled=False, offline=True, service_workers="block")
-            context.route("**/*", lambda route: route.abort())
-            page = browser.state["print_page"] = context.new_page()
-        try:
-            page.set_default_timeout(timeout * 1000)
-            page.set_content(html, wait_until="load")
-            return page.pdf(**pdf_options(footer_template=footer_template, header_template=header_template))
-        except BaseException:
-            browser.state.pop("print_page", None)
-            try:
-                page.context.close()
-            except Exception:  # noqa: BLE001 - the page may already be gone
-                pass
-            raise
+    def work(page):
+        page.set_content(html, wait_until="load")
+        return page.pdf(**pdf_options(footer_template=footer_template, header_template=header_template))
 
-    return job
+    return browser.page_job("print_page", work, timeout)  # one page, reused for every report
 
 
 def print_html(html: str, *, executable: str | None = None, footer_template: str = FOOTER_TEMPLATE,
@@ -174,10 +160,7 @@ class ReportPDFExporter(ReportHTMLExporter):
                          or _browser.uncovered_chars(_visible_text(html)) or "（无法确定是哪些字符）")
                 pages = ", ".join(str(p) for p in sorted({m.page for m in missing}))
                 raise SetupError(
-                    f"PDF 第 {pages} 页有 {len(missing)} 个字符没有可用字形，会印成空白方框：{chars}。"
-                    "请安装包含这些字符的字体，例如 sudo apt-get install fonts-noto-cjk fonts-noto-cjk-extra"
-                    "（或 `make setup`），或改写这些字符。"
-                )
+                    f"PDF 第 {pages} 页有 {len(missing)} 个字符没有可用字形，会印成空白方框：{chars}。{_browser.GLYPH_HINT}")
         pdf = normalise_struct_ids(pdf)
         when = document_date(nb)
         if when is not None:

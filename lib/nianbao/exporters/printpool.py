@@ -125,14 +125,12 @@ class PrintService:
                 executable_path=self.executable, args=[*_browser.CHROMIUM_ARGS, *SERVICE_ARGS], headless=True,
                 chromium_sandbox=False, timeout=60_000)
         except PlaywrightError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise SetupError(f"无法启动 Chromium（{self.executable}）：{first}。请确认已安装：{_browser.INSTALL_HINT}。") from exc
+            raise _browser.launch_error(self.executable, exc) from exc
         self.launches += 1
         self._chart_pages = {}
         # One context for every page (a context preloads browser UI of its own): the pages share it and,
         # with --renderer-process-limit=1, one renderer process.
-        self._context = await self._browser.new_context(java_script_enabled=False, offline=True,
-                                                        service_workers="block")
+        self._context = await self._browser.new_context(**_browser.PAGE_CONTEXT)
         await self._context.route("**/*", lambda route: route.abort())
         while not self._pages.empty():  # pages of an earlier browser
             self._pages.get_nowait()
@@ -187,12 +185,13 @@ class PrintService:
         :func:`nianbao.exporters.chartpng.draw` takes them in-process."""
         if self._browser is None or not self._browser.is_connected():
             await self._ensure_browser()
+        from . import browser as _browser
+        from .chartpng import SCREENSHOT, context_options
+
         async with self._chart_lock:  # one chart page per scale, one document's charts at a time
             page = self._chart_pages.get(scale)
             if page is None or page.is_closed():
-                context = await self._browser.new_context(java_script_enabled=False, offline=True,
-                                                          service_workers="block", device_scale_factor=scale,
-                                                          viewport={"width": 300, "height": 150})
+                context = await self._browser.new_context(**_browser.PAGE_CONTEXT, **context_options(scale))
                 await context.route("**/*", lambda route: route.abort())
                 page = self._chart_pages[scale] = await context.new_page()
             try:
@@ -201,7 +200,7 @@ class PrintService:
                 for html, (w, h) in charts:
                     await page.set_viewport_size({"width": w, "height": h})
                     await page.set_content(html, wait_until="load")
-                    out.append(await page.screenshot(type="png", animations="disabled", caret="hide", scale="device"))
+                    out.append(await page.screenshot(**SCREENSHOT))
             except BaseException:
                 self._chart_pages.pop(scale, None)
                 try:
