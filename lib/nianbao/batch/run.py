@@ -39,7 +39,6 @@ class Row:
     failed_notebook: str | None = None
     error_kind: str | None = None  # input | execution | internal
     ran: bool = False
-    links: dict = field(default_factory=dict)  # filled by the dashboard: kind -> relative URL
 
     @property
     def label(self) -> str:
