@@ -137,7 +137,8 @@ def draw(charts, *, text: str = "", executable: str | None = None, scale: int = 
     sized = [(svg, (math.ceil(box[0]), math.ceil(box[1]))) for svg, box in charts]
     try:
         if service is not None:
-            pngs = service.draw([(PAGE.replace("{svg}", svg), box) for svg, box in sized], scale, timeout)
+            pngs = service.draw([(PAGE.replace("{svg}", svg), box) for svg, box in sized], context_options(scale),
+                                SCREENSHOT, timeout)
         else:
             pngs = browser.call(_draw_job(browser, sized, scale, timeout), timeout=timeout + 30)
     except SetupError:

@@ -180,29 +180,32 @@ class PrintService:
         self.printed += 1
         return data
 
-    async def _draw(self, charts, scale: int, timeout: float) -> list[bytes]:
-        """Screenshots of ``charts`` ([(page HTML, (width, height) px)]) as
-        :func:`nianbao.exporters.chartpng.draw` takes them in-process."""
+    async def _draw(self, charts, context_options: dict, screenshot: dict, timeout: float) -> list[bytes]:
+        """Screenshots of ``charts`` ([(page HTML, (width, height) px)]) in a page of ``context_options``,
+        with ``screenshot`` options — what :func:`nianbao.exporters.chartpng.draw` sends, as it takes them
+        in-process (the service takes the options from the request, as it takes a print's PDF options)."""
+        import json
+
         if self._browser is None or not self._browser.is_connected():
             await self._ensure_browser()
         from . import browser as _browser
-        from .chartpng import SCREENSHOT, context_options
 
-        async with self._chart_lock:  # one chart page per scale, one document's charts at a time
-            page = self._chart_pages.get(scale)
+        key = json.dumps(context_options, sort_keys=True)
+        async with self._chart_lock:  # one chart page per set of options, one document's charts at a time
+            page = self._chart_pages.get(key)
             if page is None or page.is_closed():
-                context = await self._browser.new_context(**_browser.PAGE_CONTEXT, **context_options(scale))
+                context = await self._browser.new_context(**_browser.PAGE_CONTEXT, **context_options)
                 await context.route("**/*", lambda route: route.abort())
-                page = self._chart_pages[scale] = await context.new_page()
+                page = self._chart_pages[key] = await context.new_page()
             try:
                 page.set_default_timeout(timeout * 1000)
                 out = []
                 for html, (w, h) in charts:
                     await page.set_viewport_size({"width": w, "height": h})
                     await page.set_content(html, wait_until="load")
-                    out.append(await page.screenshot(**SCREENSHOT))
+                    out.append(await page.screenshot(**screenshot))
             except BaseException:
-                self._chart_pages.pop(scale, None)
+                self._chart_pages.pop(key, None)
                 try:
                     await page.context.close()
                 except Exception:  # noqa: BLE001
@@ -241,9 +244,9 @@ class PrintService:
                 try:
                     if self._error is not None:
                         raise self._error
-                    if request[0] == "draw":  # ("draw", [(page html, (w, h)), …], scale, timeout)
-                        _, charts, scale, timeout = request
-                        work = self._draw(charts, int(scale), timeout)
+                    if request[0] == "draw":  # ("draw", [(page html, (w, h)), …], context, screenshot, timeout)
+                        _, charts, context_options, screenshot, timeout = request
+                        work = self._draw(charts, context_options, screenshot, timeout)
                     else:
                         html, options, timeout = request
                         work = self._print(html, options, timeout)
@@ -288,9 +291,10 @@ class PrintClient:
     def print(self, html: str, options: dict, timeout: float) -> bytes:
         return self._request((html, options, timeout))
 
-    def draw(self, charts: list, scale: int, timeout: float) -> list[bytes]:
+    def draw(self, charts: list, context_options: dict, screenshot: dict, timeout: float) -> list[bytes]:
         """PNG screenshots of ``charts`` ([(page HTML, (width, height) px)]), see nianbao.exporters.chartpng."""
-        return self._request(("draw", [(html, tuple(box)) for html, box in charts], int(scale), timeout))
+        return self._request(("draw", [(html, tuple(box)) for html, box in charts], dict(context_options),
+                              dict(screenshot), timeout))
 
     def _request(self, message):
         with self._lock:
